@@ -1,0 +1,235 @@
+"""One Flax NNX decoder-only transformer for the Qwen2/Qwen2.5, Llama 2/3/3.1 and Mistral families.
+
+Einsum letters name axes: B batch, T query length, S key length, D embed, N query heads,
+K kv heads, H head dim, F mlp, V vocab, P chosen positions. Every parameter carries its
+logical axes as metadata (`logical_axes`), which `sharding.state_shardings` turns into shardings.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from lightreasoner_jax.models.config import ModelConfig
+from lightreasoner_jax.models.rope import apply_rope, inverse_frequencies, rope_sin_cos
+from lightreasoner_jax.sharding import constrain
+
+_INIT_STD = 0.02
+
+
+def _param(rngs: nnx.Rngs, shape, axes, dtype, init: str = 'normal') -> nnx.Param:
+    if init == 'normal':
+        value = _INIT_STD * jax.random.normal(rngs.params(), shape, jnp.float32)
+    elif init == 'zeros':
+        value = jnp.zeros(shape, jnp.float32)
+    elif init == 'ones':
+        value = jnp.ones(shape, jnp.float32)
+    else:
+        raise ValueError(init)
+    return nnx.Param(value.astype(dtype), logical_axes=tuple(axes))
+
+
+class KVCache(NamedTuple):
+    """Fixed-size key/value cache. Slots [0, length) are written; `valid` marks non-pad slots."""
+    keys: tuple[jax.Array, ...]    # per layer [B, S, K, H]
+    values: tuple[jax.Array, ...]  # per layer [B, S, K, H]
+    valid: jax.Array               # [B, S] bool
+    length: jax.Array              # [] int32
+
+    @classmethod
+    def init(cls, config: ModelConfig, batch_size: int, max_length: int, dtype=None) -> KVCache:
+        dtype = config.dtype if dtype is None else dtype
+        shape = (batch_size, max_length, config.num_kv_heads, config.head_dim)
+        zeros = tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers))
+        return cls(zeros, tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers)),
+                   jnp.zeros((batch_size, max_length), bool), jnp.zeros((), jnp.int32))
+
+    @property
+    def max_length(self) -> int:
+        return self.valid.shape[1]
+
+
+CACHE_LOGICAL_AXES = ('batch', 'length', 'activation_kv_heads', None)
+
+
+class RMSNorm(nnx.Module):
+    def __init__(self, dim: int, eps: float, config: ModelConfig, rngs: nnx.Rngs):
+        self.eps = eps
+        self.scale = _param(rngs, (dim,), ('norm',), config.param_dtype, 'ones')
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        xf = x.astype(jnp.float32)
+        normed = xf * jax.lax.rsqrt(jnp.mean(xf * xf, axis=-1, keepdims=True) + self.eps)
+        # As HF: normalise in float32, cast back, then scale.
+        return self.scale[...].astype(x.dtype) * normed.astype(x.dtype)
+
+
+class Attention(nnx.Module):
+    def __init__(self, config: ModelConfig, rngs: nnx.Rngs):
+        c = config
+        D, N, K, H = c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim
+        self.config = c
+        self.q_proj = _param(rngs, (D, N, H), ('embed', 'heads', 'head_dim'), c.param_dtype)
+        self.k_proj = _param(rngs, (D, K, H), ('embed', 'kv_heads', 'head_dim'), c.param_dtype)
+        self.v_proj = _param(rngs, (D, K, H), ('embed', 'kv_heads', 'head_dim'), c.param_dtype)
+        self.o_proj = _param(rngs, (N, H, D), ('heads', 'head_dim', 'embed'), c.param_dtype)
+        if c.qkv_bias:
+            self.q_bias = _param(rngs, (N, H), ('heads', 'head_dim'), c.param_dtype, 'zeros')
+            self.k_bias = _param(rngs, (K, H), ('kv_heads', 'head_dim'), c.param_dtype, 'zeros')
+            self.v_bias = _param(rngs, (K, H), ('kv_heads', 'head_dim'), c.param_dtype, 'zeros')
+        if c.o_bias:
+            self.o_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
+
+    def _project(self, x, kernel, bias_name, einsum):
+        out = jnp.einsum(einsum, x, kernel[...].astype(x.dtype))
+        if hasattr(self, bias_name):
+            out = out + getattr(self, bias_name)[...].astype(x.dtype)
+        return out
+
+    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None):
+        """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,S,K,H], writes this step's keys
+        and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
+        q = self._project(x, self.q_proj, 'q_bias', 'BTD,DNH->BTNH')
+        k = self._project(x, self.k_proj, 'k_bias', 'BTD,DKH->BTKH')
+        v = self._project(x, self.v_proj, 'v_bias', 'BTD,DKH->BTKH')
+        q = constrain(apply_rope(q, sin, cos), ('batch', 'length', 'activation_heads', None))
+        k = constrain(apply_rope(k, sin, cos), ('batch', 'length', 'activation_kv_heads', None))
+        v = constrain(v, ('batch', 'length', 'activation_kv_heads', None))
+        if cache_kv is not None:
+            cache_k, cache_v = cache_kv
+            k = jax.lax.dynamic_update_slice_in_dim(cache_k, k.astype(cache_k.dtype), cache_start, axis=1)
+            v = jax.lax.dynamic_update_slice_in_dim(cache_v, v.astype(cache_v.dtype), cache_start, axis=1)
+            new_kv = (k, v)
+        else:
+            new_kv = None
+        out = jax.nn.dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype), mask=mask[:, None, :, :],
+                                           scale=self.config.head_dim ** -0.5)
+        out = jnp.einsum('BTNH,NHD->BTD', out, self.o_proj[...].astype(x.dtype))
+        if self.config.o_bias:
+            out = out + self.o_bias[...].astype(x.dtype)
+        return out, new_kv
+
+
+class MLP(nnx.Module):
+    def __init__(self, config: ModelConfig, rngs: nnx.Rngs):
+        c = config
+        D, F = c.hidden_size, c.intermediate_size
+        self.gate_proj = _param(rngs, (D, F), ('embed', 'mlp'), c.param_dtype)
+        self.up_proj = _param(rngs, (D, F), ('embed', 'mlp'), c.param_dtype)
+        self.down_proj = _param(rngs, (F, D), ('mlp', 'embed'), c.param_dtype)
+        if c.mlp_bias:
+            self.gate_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
+            self.up_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
+            self.down_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
+        self.mlp_bias = c.mlp_bias
+
+    def __call__(self, x):
+        dt = x.dtype
+        gate = jnp.einsum('BTD,DF->BTF', x, self.gate_proj[...].astype(dt))
+        up = jnp.einsum('BTD,DF->BTF', x, self.up_proj[...].astype(dt))
+        if self.mlp_bias:
+            gate = gate + self.gate_bias[...].astype(dt)
+            up = up + self.up_bias[...].astype(dt)
+        hidden = constrain(jax.nn.silu(gate) * up, ('batch', 'length', 'activation_mlp'))
+        out = jnp.einsum('BTF,FD->BTD', hidden, self.down_proj[...].astype(dt))
+        if self.mlp_bias:
+            out = out + self.down_bias[...].astype(dt)
+        return out
+
+
+class DecoderLayer(nnx.Module):
+    def __init__(self, config: ModelConfig, rngs: nnx.Rngs):
+        self.input_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config, rngs)
+        self.attn = Attention(config, rngs)
+        self.post_attention_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config, rngs)
+        self.mlp = MLP(config, rngs)
+
+    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None):
+        attn_out, new_kv = self.attn(self.input_norm(x), sin, cos, mask, cache_kv, cache_start)
+        x = x + attn_out
+        x = x + self.mlp(self.post_attention_norm(x))
+        return constrain(x, ('batch', 'length', 'activation_embed')), new_kv
+
+
+def attention_mask(key_valid, query_slots, key_slots, window: int | None):
+    """[B,T,S] bool: causal over cache slots, non-pad keys, optional sliding window.
+
+    A query also always sees its own slot, so pad rows never attend to nothing (no NaN);
+    their outputs are ignored downstream.
+    """
+    causal = key_slots[None, :] <= query_slots[:, None]
+    if window is not None:
+        causal = causal & (query_slots[:, None] - key_slots[None, :] < window)
+    own = key_slots[None, :] == query_slots[:, None]
+    return (key_valid[:, None, :] & causal[None]) | own[None]
+
+
+class Transformer(nnx.Module):
+    """Decoder-only LM. `__call__` returns final (normed) hidden states; the LM head is separate so
+    callers can apply it only where they need logits (`logits`, `logits_at`)."""
+
+    def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
+        c = config
+        self.config = c
+        self.embedding = _param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
+        self.layers = nnx.List([DecoderLayer(c, rngs) for _ in range(c.num_layers)])
+        self.final_norm = RMSNorm(c.hidden_size, c.rms_norm_eps, c, rngs)
+        if not c.tie_word_embeddings:
+            self.lm_head = _param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
+
+    def __call__(self, input_ids: jax.Array, positions: jax.Array, attention_mask_: jax.Array,
+                 cache: KVCache | None = None) -> tuple[jax.Array, KVCache | None]:
+        """input_ids, positions [B,T] int; attention_mask_ [B,T] bool (False = padding).
+
+        Without a cache: a full causal forward. With one: the T tokens go to slots
+        [cache.length, cache.length + T) (prefill or single-token decode) and the updated cache
+        is returned. Returns hidden [B,T,D] in config.dtype.
+        """
+        c = self.config
+        T = input_ids.shape[1]
+        x = jnp.take(self.embedding[...], input_ids, axis=0).astype(c.dtype)
+        x = constrain(x, ('batch', 'length', 'activation_embed'))
+        sin, cos = rope_sin_cos(positions, inverse_frequencies(c.head_dim, c.rope_theta, c.rope))
+        if cache is None:
+            query_slots = key_slots = jnp.arange(T)
+            key_valid = attention_mask_.astype(bool)
+            start = None
+        else:
+            start = cache.length
+            query_slots = start + jnp.arange(T)
+            key_slots = jnp.arange(cache.max_length)
+            key_valid = jax.lax.dynamic_update_slice_in_dim(cache.valid, attention_mask_.astype(bool), start, axis=1)
+        masks = {w: attention_mask(key_valid, query_slots, key_slots, w) for w in set(c.sliding_windows)}
+        new_keys, new_values = [], []
+        for i, layer in enumerate(self.layers):
+            layer_kv = None if cache is None else (cache.keys[i], cache.values[i])
+            x, kv = layer(x, sin, cos, masks[c.sliding_windows[i]], layer_kv, start)
+            if kv is not None:
+                new_keys.append(constrain(kv[0], CACHE_LOGICAL_AXES))
+                new_values.append(constrain(kv[1], CACHE_LOGICAL_AXES))
+        hidden = self.final_norm(x)
+        if cache is None:
+            return hidden, None
+        return hidden, KVCache(tuple(new_keys), tuple(new_values), key_valid, start + T)
+
+    def head_weight(self) -> nnx.Param:
+        return self.embedding if self.config.tie_word_embeddings else self.lm_head
+
+    def logits(self, hidden: jax.Array) -> jax.Array:
+        """[..., D] -> [..., V] float32 over the model's full vocabulary."""
+        w = self.head_weight()[...].astype(hidden.dtype)
+        return jnp.einsum('...D,VD->...V', hidden, w, preferred_element_type=jnp.float32)
+
+    def logits_at(self, hidden: jax.Array, index: jax.Array) -> jax.Array:
+        """hidden [B,T,D], index [B,P] int -> logits [B,P,V] float32, the head applied at P positions only."""
+        chosen = jnp.take_along_axis(hidden, index[..., None], axis=1)
+        return self.logits(chosen)
+
+
+def padded_positions(attention_mask_: jax.Array) -> jax.Array:
+    """Position ids of a (left- or right-) padded batch: 0.. over real tokens, 0 on leading pads."""
+    mask = attention_mask_.astype(jnp.int32)
+    return jnp.maximum(jnp.cumsum(mask, axis=-1) - 1, 0)
