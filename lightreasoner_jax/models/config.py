@@ -184,7 +184,10 @@ def _load_hf_config(source):
     _check_model_type(raw.get('model_type'), where)
     raw = dict(raw)
     model_type = raw.pop('model_type')
-    return AutoConfig.for_model(model_type, **raw)
+    try:
+        return AutoConfig.for_model(model_type, **raw)
+    except Exception as e:  # transformers' own validation (not a ValueError), e.g. layer_types vs layers
+        raise ValueError(f'{where}: invalid {model_type} config: {e}') from e
 
 
 def _check_model_type(model_type, where: str) -> None:
