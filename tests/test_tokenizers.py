@@ -1,19 +1,11 @@
 """The expert/amateur tokenizer compatibility check."""
 
+import jax.numpy as jnp
 import pytest
-from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
+from transformers import AutoTokenizer
 
-from lightreasoner_jax.models import TokenizerMismatchError, check_tokenizers_compatible
-
-
-def make_tokenizer(words, special=('<|im_start|>', '<|im_end|>')):
-    vocab = {w: i for i, w in enumerate(words)}
-    core = Tokenizer(models.WordLevel(vocab, unk_token=words[0]))
-    core.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token=words[0])
-    tok.add_special_tokens({'additional_special_tokens': list(special)})
-    return tok
+from lightreasoner_jax.models import TokenizerMismatchError, check_tokenizers_compatible, load_hf, save_hf
+from tests.tiny_models import build_torch_model, make_tokenizer
 
 
 WORDS = ['<unk>', 'one', 'two', 'three', 'plus', 'equals', '=', '+']
@@ -44,3 +36,18 @@ def test_special_tokens_are_compared():
     b = make_tokenizer(WORDS, special=('<|im_end|>', '<|im_start|>'))
     with pytest.raises(TokenizerMismatchError, match="id 8: expert '<|im_start|>'"):
         check_tokenizers_compatible(a, b, shared_vocab_size=10)
+
+
+def test_save_hf_writes_a_loadable_tokenizer(tmp_path):
+    # llama: with model_type qwen2, transformers 5's AutoTokenizer forces Qwen2Tokenizer (byte-level
+    # BPE), which a word-level test vocabulary cannot round-trip; real Qwen tokenizers are fine.
+    build_torch_model('llama3', 96).save_pretrained(tmp_path / 'src')
+    model = load_hf(tmp_path / 'src', dtype=jnp.float32)
+    tokenizer = make_tokenizer(WORDS)
+    save_hf(model, model.config, tmp_path / 'out', tokenizer=tokenizer)
+    reloaded = AutoTokenizer.from_pretrained(tmp_path / 'out')
+    assert reloaded('one plus two')['input_ids'] == tokenizer('one plus two')['input_ids'] == [1, 4, 2]
+    check_tokenizers_compatible(reloaded, tokenizer, shared_vocab_size=len(tokenizer))
+    # a tokenizer directory works too
+    save_hf(model, model.config, tmp_path / 'again', tokenizer=tmp_path / 'out')
+    assert AutoTokenizer.from_pretrained(tmp_path / 'again').convert_ids_to_tokens(8) == '<|im_start|>'

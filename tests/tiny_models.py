@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 import transformers
+from tokenizers import Tokenizer, models, pre_tokenizers
 
 FAMILIES = {
     # name: (config class, model class, extra config)
@@ -55,3 +56,13 @@ def torch_logits(model, ids, mask, positions) -> np.ndarray:
                     attention_mask=torch.tensor(mask.astype(np.int64)),
                     position_ids=torch.tensor(positions, dtype=torch.long))
     return out.logits.float().numpy()
+
+
+def make_tokenizer(words, special=('<|im_start|>', '<|im_end|>')):
+    """A word-level fast tokenizer over `words` (ids in order), special tokens appended."""
+    vocab = {w: i for i, w in enumerate(words)}
+    core = Tokenizer(models.WordLevel(vocab, unk_token=words[0]))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=core, unk_token=words[0])
+    tokenizer.add_special_tokens({'additional_special_tokens': list(special)})
+    return tokenizer

@@ -163,7 +163,7 @@ def load_hf(path, *, mesh: jax.sharding.Mesh | None = None, dtype=jnp.bfloat16, 
         target_dtype = var.get_value().dtype
         var.set_value(jax.make_array_from_callback(
             view.shape, shardings[mapping.path],
-            lambda index, view=view, dt=target_dtype: np.asarray(view[index]).astype(dt)))
+            lambda index, view=view, dt=target_dtype: np.asarray(view[index]).astype(dt, copy=False)))
     return nnx.merge(graphdef, state)
 
 
