@@ -43,6 +43,9 @@ class ModelConfig:
     pad_token_id: int | None = None
     dtype: Any = jnp.float32        # activations / compute
     param_dtype: Any = jnp.float32  # stored weights
+    # 'auto': cuDNN flash attention on GPU for bf16/fp16 (XLA where cuDNN declines the shapes),
+    # XLA elsewhere; or force 'xla' / 'cudnn'.
+    attention_impl: str = 'auto'
 
     def __post_init__(self):
         if self.num_heads % self.num_kv_heads:
@@ -50,6 +53,8 @@ class ModelConfig:
                 f'num_attention_heads={self.num_heads} is not a multiple of num_key_value_heads={self.num_kv_heads}')
         if not self.sliding_windows:
             object.__setattr__(self, 'sliding_windows', (None,) * self.num_layers)
+        if self.attention_impl not in ('auto', 'xla', 'cudnn'):
+            raise ValueError(f"attention_impl must be 'auto', 'xla' or 'cudnn', got {self.attention_impl!r}")
         if len(self.sliding_windows) != self.num_layers:
             raise ValueError(f'sliding_windows has {len(self.sliding_windows)} entries for {self.num_layers} layers')
 

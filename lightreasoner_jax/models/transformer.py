@@ -105,12 +105,26 @@ class Attention(nnx.Module):
             new_kv = (k, v)
         else:
             new_kv = None
-        out = jax.nn.dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype), mask=mask[:, None, :, :],
-                                           scale=self.config.head_dim ** -0.5)
+        out = dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype), mask[:, None, :, :],
+                                    self.config.head_dim ** -0.5, self.config.attention_impl)
         out = jnp.einsum('BTNH,NHD->BTD', out, self.o_proj[...].astype(x.dtype))
         if self.config.o_bias:
             out = out + self.o_bias[...].astype(x.dtype)
         return out, new_kv
+
+
+def dot_product_attention(q, k, v, mask, scale, impl: str):
+    """jax.nn.dot_product_attention; 'auto' asks for cuDNN's fused kernel on GPU in half precision."""
+    use_cudnn = impl == 'cudnn' or (impl == 'auto' and jax.default_backend() == 'gpu'
+                                     and q.dtype in (jnp.bfloat16, jnp.float16))
+    if use_cudnn:
+        try:
+            return jax.nn.dot_product_attention(q, k, v, mask=mask, scale=scale, implementation='cudnn')
+        except (NotImplementedError, ValueError, RuntimeError):
+            if impl == 'cudnn':
+                raise
+            # cuDNN rejects some shapes (e.g. head_dim not a multiple of 8) at trace time.
+    return jax.nn.dot_product_attention(q, k, v, mask=mask, scale=scale, implementation='xla')
 
 
 class MLP(nnx.Module):

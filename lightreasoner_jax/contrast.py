@@ -1,0 +1,69 @@
+"""The contrast kernel: which steps to keep and their soft targets.
+
+For each position, with p_E and p_A each normalised over its model's full vocabulary and then
+restricted to the shared ids [0, min(V_e, V_a)) (as the reference does, without renormalising):
+
+    kl        = sum_i p_E[i] (log p_E[i] - log p_A[i])          over the shared vocabulary
+    plausible = {i : p_E[i] >= alpha * max_j p_E[j]}
+    target    = softmax(log p_E - log p_A) over the plausible set (its top_k by p_E)
+
+Everything is float32, jittable, free of host syncs, and elementwise in [B, T], so it shards on B.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class ContrastResult(NamedTuple):
+    kl: jax.Array              # [B, T] f32  KL(p_E || p_A)
+    selected: jax.Array        # [B, T] bool valid & kl >= beta
+    target_ids: jax.Array      # [B, T, K] i32 plausible tokens by descending p_E (0 where padded)
+    target_weights: jax.Array  # [B, T, K] f32 contrastive weights, sum 1 over the kept tokens, 0 padded
+    num_plausible: jax.Array   # [B, T] i32 plausible-set size before the top_k cap
+
+
+def shared_log_probs(logits: jax.Array, shared_vocab: int) -> jax.Array:
+    """log_softmax over the model's own full vocabulary, then the first `shared_vocab` ids."""
+    return jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)[..., :shared_vocab]
+
+
+def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: float, beta: float, top_k: int,
+             valid: jax.Array | None = None) -> ContrastResult:
+    """expert_logits [B,T,V_e], amateur_logits [B,T,V_a] (any float dtype), valid [B,T] bool."""
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f'alpha must be in (0, 1], got {alpha}')
+    if top_k < 1:
+        raise ValueError(f'top_k must be >= 1, got {top_k}')
+    if expert_logits.shape[:-1] != amateur_logits.shape[:-1]:
+        raise ValueError(f'expert logits {expert_logits.shape} and amateur logits {amateur_logits.shape} '
+                         'differ in their leading [B, T] shape')
+    shared_vocab = min(expert_logits.shape[-1], amateur_logits.shape[-1])
+    k = min(top_k, shared_vocab)
+    expert_logp = shared_log_probs(expert_logits, shared_vocab)
+    amateur_logp = shared_log_probs(amateur_logits, shared_vocab)
+    expert_p = jnp.exp(expert_logp)
+
+    kl = jnp.sum(expert_p * (expert_logp - amateur_logp), axis=-1)
+    plausible = expert_p >= alpha * jnp.max(expert_p, axis=-1, keepdims=True)
+    num_plausible = jnp.sum(plausible, axis=-1, dtype=jnp.int32)
+
+    # top_k by p_E among plausible tokens; lax.top_k puts the lower id first on ties.
+    ranked_p, target_ids = jax.lax.top_k(jnp.where(plausible, expert_p, -1.0), k)
+    kept = ranked_p >= 0.0
+    scores = jnp.take_along_axis(expert_logp - amateur_logp, target_ids, axis=-1)
+    scores = jnp.where(kept, scores, -jnp.inf)
+    weights = jnp.where(kept, jax.nn.softmax(scores, axis=-1), 0.0)
+    if k < top_k:  # keep the contract's K even when the vocabulary is smaller
+        pad = [(0, 0)] * (weights.ndim - 1) + [(0, top_k - k)]
+        weights, target_ids, kept = jnp.pad(weights, pad), jnp.pad(target_ids, pad), jnp.pad(kept, pad)
+    target_ids = jnp.where(kept, target_ids, 0).astype(jnp.int32)
+
+    if valid is None:
+        valid = jnp.ones(kl.shape, bool)
+    selected = valid.astype(bool) & (kl >= beta)
+    return ContrastResult(kl, selected, target_ids, weights, num_plausible)
+
