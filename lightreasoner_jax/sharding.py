@@ -159,6 +159,19 @@ def put_global(array: np.ndarray, sharding: NamedSharding) -> jax.Array:
     return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
 
 
+def from_process_local(local: np.ndarray, sharding: NamedSharding) -> jax.Array:
+    """A global [batch, ...] array from each process's own rows (their concatenation over processes)."""
+    return jax.make_array_from_process_local_data(sharding, np.asarray(local))
+
+
+def process_rows(global_batch: int, sharding: NamedSharding) -> slice:
+    """The rows of a global batch that `from_process_local` took from this process."""
+    if jax.process_count() == 1:
+        return slice(0, global_batch)
+    local = global_batch // jax.process_count()
+    return slice(jax.process_index() * local, (jax.process_index() + 1) * local)
+
+
 def to_host(x: jax.Array) -> np.ndarray:
     """The full value of a (possibly multi-host sharded) array on every process."""
     if getattr(x, 'is_fully_addressable', True):

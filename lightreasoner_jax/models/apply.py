@@ -25,8 +25,10 @@ def jit_forward_logits(model: Transformer, mesh: jax.sharding.Mesh) -> tuple[Cal
     graphdef, state = nnx.split(model)
     batch = shd.logical_sharding(mesh, ('batch', None))
     logits = shd.logical_sharding(mesh, ('batch', None, 'activation_vocab'))
+    state_shardings = shd.state_shardings(state, mesh)
+    state = jax.device_put(state, state_shardings)  # a no-op when loaded on this mesh
     fn = jax.jit(lambda s, i, p, m: forward_logits(graphdef, s, i, p, m),
-                 in_shardings=(shd.state_shardings(state, mesh), batch, batch, batch),
+                 in_shardings=(state_shardings, batch, batch, batch),
                  out_shardings=logits)
 
     def run(state, input_ids, positions, attention_mask):

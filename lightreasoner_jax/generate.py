@@ -1,0 +1,165 @@
+"""Batched generation with a fixed-size KV cache: left-padded prefill, then a `lax.while_loop`
+decode that stops when every row has produced an EOS or `max_new_tokens` tokens.
+
+Returns token ids and lengths only; no [B, T, V] logits are kept (scoring recomputes them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingConfig:
+    max_new_tokens: int = 128
+    temperature: float = 0.0  # 0: greedy (argmax, lowest id on ties, as torch)
+    top_k: int = 0            # 0: no top-k filter
+    top_p: float = 1.0        # 1: no nucleus filter
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1:
+            raise ValueError(f'max_new_tokens must be >= 1, got {self.max_new_tokens}')
+        if self.temperature < 0:
+            raise ValueError(f'temperature must be >= 0, got {self.temperature}')
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f'top_p must be in (0, 1], got {self.top_p}')
+        if self.top_k < 0:
+            raise ValueError(f'top_k must be >= 0, got {self.top_k}')
+
+
+class Generation(NamedTuple):
+    tokens: jax.Array   # [B, N] int32; pad_id after each row's end
+    lengths: jax.Array  # [B] int32; generated tokens including the EOS, if one was produced
+
+
+def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> jax.Array:
+    """[B, V] float32 logits -> [B] int32 token ids."""
+    if sampling.temperature == 0.0:
+        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+    logits = logits / sampling.temperature
+    if sampling.top_k:
+        kth = jax.lax.top_k(logits, sampling.top_k)[0][..., -1:]
+        logits = jnp.where(logits < kth, -jnp.inf, logits)
+    if sampling.top_p < 1.0:
+        sorted_logits = jnp.sort(logits, axis=-1)[..., ::-1]
+        cumulative = jnp.cumsum(jax.nn.softmax(sorted_logits, axis=-1), axis=-1)
+        # the smallest set whose mass reaches top_p: keep a token if the mass before it is < top_p
+        keep_sorted = (cumulative - jax.nn.softmax(sorted_logits, axis=-1)) < sampling.top_p
+        threshold = jnp.min(jnp.where(keep_sorted, sorted_logits, jnp.inf), axis=-1, keepdims=True)
+        logits = jnp.where(logits < threshold, -jnp.inf, logits)
+    return jax.random.categorical(rng, logits, axis=-1).astype(jnp.int32)
+
+
+def generate(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,
+             sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int) -> Generation:
+    """prompt_ids/prompt_mask [B, P], left-padded. Jittable; `sampling`, `eos_ids`, `pad_id` static."""
+    B, P = prompt_ids.shape
+    N = sampling.max_new_tokens
+    cache = KVCache.init(model.config, B, P + N)
+    positions = padded_positions(prompt_mask)
+    hidden, cache = model(prompt_ids, positions, prompt_mask, cache)
+    logits = model.logits(hidden[:, -1])
+    eos = jnp.asarray(list(eos_ids) or [-1], jnp.int32)
+
+    def cond(carry):
+        step, _, done, *_ = carry
+        return (step < N) & ~jnp.all(done)
+
+    def body(carry):
+        step, tokens, done, lengths, cache, logits, next_position = carry
+        token = next_token(logits, jax.random.fold_in(rng, step), sampling)
+        token = jnp.where(done, pad_id, token)
+        tokens = jax.lax.dynamic_update_slice_in_dim(tokens, token[:, None], step, axis=1)
+        lengths = lengths + (~done).astype(jnp.int32)
+        done = done | jnp.isin(token, eos)
+        hidden, cache = model(token[:, None], next_position[:, None], jnp.ones((B, 1), bool), cache)
+        return step + 1, tokens, done, lengths, cache, model.logits(hidden[:, 0]), next_position + 1
+
+    carry = (jnp.zeros((), jnp.int32), jnp.full((B, N), pad_id, jnp.int32), jnp.zeros((B,), bool),
+             jnp.zeros((B,), jnp.int32), cache, logits, positions[:, -1] + 1)
+    _, tokens, _, lengths, *_ = jax.lax.while_loop(cond, body, carry)
+    return Generation(tokens, lengths)
+
+
+def bucket_length(length: int, bucket: int) -> int:
+    """Prompt length rounded up to a multiple of `bucket` (powers of two below it), so a run
+    compiles one function per bucket instead of one per prompt length."""
+    if length <= bucket:
+        return max(1, 1 << (max(length, 1) - 1).bit_length())
+    return -(-length // bucket) * bucket
+
+
+def left_pad(prompts: Sequence[Sequence[int]], length: int, batch_size: int, pad_id: int):
+    """ids [batch_size, length] int32 and mask; rows past len(prompts) are 1-token dummies."""
+    ids = np.full((batch_size, length), pad_id, np.int32)
+    mask = np.zeros((batch_size, length), bool)
+    for row, prompt in enumerate(prompts):
+        if len(prompt) > length:
+            raise ValueError(f'prompt of {len(prompt)} tokens does not fit in length {length}')
+        if len(prompt):
+            ids[row, length - len(prompt):] = prompt
+            mask[row, length - len(prompt):] = True
+    mask[len(prompts):, -1] = True  # dummy rows: one pad token, so nothing is fully masked
+    return ids, mask
+
+
+class Generator:
+    """Host-side driver: buckets, pads, and runs one jitted `generate` per (batch, length) shape
+    with explicit shardings on `mesh`. `trace_count` counts compilations (tests check reuse).
+
+    `batch_size` is global; with several processes each passes its own batch_size/process_count
+    prompts and gets its own answers back.
+    """
+
+    def __init__(self, model: Transformer, mesh: jax.sharding.Mesh, *, sampling: SamplingConfig,
+                 eos_ids: Sequence[int], pad_id: int, batch_size: int, bucket: int = 64):
+        self.graphdef, self.state = nnx.split(model)
+        self.mesh, self.sampling, self.batch_size, self.bucket = mesh, sampling, batch_size, bucket
+        self.eos_ids, self.pad_id = tuple(eos_ids), int(pad_id)
+        self.trace_count = 0
+        batch = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
+        rows = shd.logical_sharding(mesh, ('batch',), (batch_size,))
+        self._batch_sharding = batch
+
+        def run(state, ids, mask, rng):
+            self.trace_count += 1
+            model = nnx.merge(self.graphdef, state)
+            return generate(model, ids, mask, rng, sampling=self.sampling, eos_ids=self.eos_ids,
+                            pad_id=self.pad_id)
+
+        state_shardings = shd.state_shardings(self.state, mesh)
+        self.state = jax.device_put(self.state, state_shardings)  # a no-op when loaded on this mesh
+        self._run = jax.jit(run, in_shardings=(state_shardings, batch, batch, shd.replicated(mesh)),
+                            out_shardings=Generation(batch, rows))
+
+    def padded_length(self, prompts: Sequence[Sequence[int]]) -> int:
+        return bucket_length(max(len(p) for p in prompts), self.bucket)
+
+    @property
+    def local_batch_size(self) -> int:
+        return self.batch_size // jax.process_count()
+
+    def __call__(self, prompts: Sequence[Sequence[int]], rng: jax.Array, length: int | None = None
+                 ) -> list[list[int]]:
+        """Generated ids per prompt (up to and including EOS). `length`: the padded prompt length,
+        which multi-host callers must agree on; default the bucket of the longest prompt."""
+        if len(prompts) > self.local_batch_size:
+            raise ValueError(f'got {len(prompts)} prompts for a per-process batch of {self.local_batch_size}')
+        length = self.padded_length(prompts or [[0]]) if length is None else length
+        ids, mask = left_pad(prompts, length, self.local_batch_size, self.pad_id)
+        with jax.set_mesh(self.mesh):
+            out = self._run(self.state, shd.from_process_local(ids, self._batch_sharding),
+                            shd.from_process_local(mask, self._batch_sharding), rng)
+        rows = shd.process_rows(self.batch_size, self._batch_sharding)
+        tokens, lengths = shd.to_host(out.tokens)[rows], shd.to_host(out.lengths)[rows]
+        return [tokens[row, :lengths[row]].tolist() for row in range(len(prompts))]
