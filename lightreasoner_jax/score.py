@@ -1,0 +1,107 @@
+"""Teacher-forced scoring of answers: one expert and one amateur forward over `prompt + completion`
+give p_E and p_A at every completion step (causal attention makes this equal to the reference's
+one forward per prefix). Logits are made `chunk` steps at a time, so at V=152k the peak holds two
+[B, chunk, V] float32 blocks, never two [B, T, V] ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.contrast import ContrastResult, contrast
+from lightreasoner_jax.models.transformer import Transformer, padded_positions
+
+
+@dataclasses.dataclass(frozen=True)
+class ContrastConfig:
+    alpha: float = 0.2      # plausible set: p_E >= alpha * max p_E
+    beta: float = 0.4       # keep a step when KL(p_E || p_A) >= beta
+    top_k: int = 32         # cap on the plausible tokens stored per step
+    first_step: int = 1     # first candidate step; 1 as the reference (the first token is not a candidate)
+    chunk: int = 32         # completion steps whose logits are materialised at once
+
+
+def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
+          completion_ids: jax.Array, completion_lengths: jax.Array, config: ContrastConfig) -> ContrastResult:
+    """prompt_* [B, P] left-padded; completion_ids [B, N] (valid up to completion_lengths [B]).
+
+    Returns the contrast over steps t in [0, N): the distributions predicting completion_ids[:, t]
+    given the prompt and completion_ids[:, :t]; `valid` = first_step <= t < length.
+    """
+    B, P = prompt_ids.shape
+    N = completion_ids.shape[1]
+    steps = jnp.arange(N)
+    completion_mask = steps[None, :] < completion_lengths[:, None]
+    ids = jnp.concatenate([prompt_ids, completion_ids], axis=1)
+    mask = jnp.concatenate([prompt_mask.astype(bool), completion_mask], axis=1)
+    positions = padded_positions(mask)
+    expert_hidden, _ = expert(ids, positions, mask)
+    amateur_hidden, _ = amateur(ids, positions, mask)
+    valid = (steps[None, :] >= config.first_step) & completion_mask
+
+    chunk = min(config.chunk, N)
+    num_chunks = -(-N // chunk)
+    # Step t is predicted at sequence index P - 1 + t; pad the step axis to whole chunks.
+    index = jnp.minimum(P - 1 + jnp.arange(num_chunks * chunk), P + N - 1)
+    index = jnp.broadcast_to(index.reshape(num_chunks, 1, chunk), (num_chunks, B, chunk))
+    chunk_valid = jnp.pad(valid, ((0, 0), (0, num_chunks * chunk - N)))
+    chunk_valid = chunk_valid.reshape(B, num_chunks, chunk).transpose(1, 0, 2)
+
+    def one_chunk(args):
+        chunk_index, chunk_valid_ = args
+        return contrast(expert.logits_at(expert_hidden, chunk_index),
+                        amateur.logits_at(amateur_hidden, chunk_index),
+                        alpha=config.alpha, beta=config.beta, top_k=config.top_k, valid=chunk_valid_)
+
+    per_chunk = jax.lax.map(one_chunk, (index, chunk_valid))  # leaves [num_chunks, B, chunk, ...]
+
+    def unchunk(x):
+        x = jnp.moveaxis(x, 0, 1)
+        return x.reshape((B, num_chunks * chunk) + x.shape[3:])[:, :N]
+    return jax.tree.map(unchunk, per_chunk)
+
+
+class Scorer:
+    """Jitted `score` with explicit shardings; expert and amateur on the same mesh."""
+
+    def __init__(self, expert: Transformer, amateur: Transformer, mesh: jax.sharding.Mesh, config: ContrastConfig,
+                 batch_size: int):
+        self.config, self.mesh, self.batch_size = config, mesh, batch_size
+        expert_graph, expert_state = nnx.split(expert)
+        amateur_graph, amateur_state = nnx.split(amateur)
+        expert_shardings = shd.state_shardings(expert_state, mesh)
+        amateur_shardings = shd.state_shardings(amateur_state, mesh)
+        self.expert_state = jax.device_put(expert_state, expert_shardings)
+        self.amateur_state = jax.device_put(amateur_state, amateur_shardings)
+        self.trace_count = 0
+        self._batch = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
+        rows = shd.logical_sharding(mesh, ('batch',), (batch_size,))
+        steps3 = shd.logical_sharding(mesh, ('batch', None, None), (batch_size, 1, 1))
+        out = ContrastResult(self._batch, self._batch, steps3, steps3, self._batch)
+
+        def run(expert_state, amateur_state, prompt_ids, prompt_mask, completion_ids, completion_lengths):
+            self.trace_count += 1
+            return score(nnx.merge(expert_graph, expert_state), nnx.merge(amateur_graph, amateur_state),
+                         prompt_ids, prompt_mask, completion_ids, completion_lengths, config)
+
+        self._run = jax.jit(run, in_shardings=(expert_shardings, amateur_shardings, self._batch, self._batch,
+                                               self._batch, rows), out_shardings=out)
+        self._rows = rows
+
+    def __call__(self, prompt_ids: np.ndarray, prompt_mask: np.ndarray, completion_ids: np.ndarray,
+                 completion_lengths: np.ndarray) -> ContrastResult:
+        """Process-local rows in, this process's rows of the result out, as NumPy arrays."""
+        with jax.set_mesh(self.mesh):
+            result = self._run(self.expert_state, self.amateur_state,
+                               shd.from_process_local(prompt_ids, self._batch),
+                               shd.from_process_local(prompt_mask, self._batch),
+                               shd.from_process_local(completion_ids, self._batch),
+                               shd.from_process_local(completion_lengths, self._rows))
+        rows = shd.process_rows(self.batch_size, self._batch)
+        return ContrastResult(*(shd.to_host(x)[rows] for x in result))

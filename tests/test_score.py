@@ -1,0 +1,104 @@
+"""Scoring with one teacher-forced forward per model equals the reference's one forward per prefix."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.contrast import contrast
+from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
+from lightreasoner_jax.models import load_hf
+from lightreasoner_jax.score import ContrastConfig, Scorer, score
+from tests.reference_impl import reference_sample
+from tests.tiny_models import build_torch_model
+
+PROMPTS = [[5, 9, 33, 12, 7, 40], [8, 3], [17, 60, 61, 62, 1, 90, 44, 23, 5], [70, 71, 72]]
+MAX_NEW = 10
+
+
+@pytest.fixture(scope='module')
+def pair(tmp_path_factory):
+    # Vocabularies differ (as Qwen2.5-Math-7B vs Qwen2.5-0.5B). The amateur's is the larger one
+    # here only because a random expert would generate ids past the amateur's rows.
+    expert_torch = build_torch_model('qwen2_untied', vocab_size=96, seed=1)
+    amateur_torch = build_torch_model('qwen2_tied', vocab_size=104, seed=2, num_hidden_layers=1)
+    root = tmp_path_factory.mktemp('pair')
+    expert_torch.save_pretrained(root / 'expert')
+    amateur_torch.save_pretrained(root / 'amateur')
+    return (expert_torch, amateur_torch, load_hf(root / 'expert', dtype=jnp.float32),
+            load_hf(root / 'amateur', dtype=jnp.float32))
+
+
+def test_kept_steps_and_targets_equal_the_reference_procedure(pair):
+    expert_torch, amateur_torch, expert, amateur = pair
+    config = ContrastConfig(alpha=0.2, beta=0.5, top_k=96, chunk=4)
+    mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
+    eos = (7,)
+    completions = Generator(expert, mesh, sampling=SamplingConfig(max_new_tokens=MAX_NEW), eos_ids=eos, pad_id=0,
+                            batch_size=4)(PROMPTS, jax.random.key(0))
+    prompt_ids, prompt_mask = left_pad(PROMPTS, 16, 4, 0)
+    completion_ids = np.zeros((4, MAX_NEW), np.int32)
+    for row, c in enumerate(completions):
+        completion_ids[row, :len(c)] = c
+    lengths = np.array([len(c) for c in completions], np.int32)
+    result = Scorer(expert, amateur, mesh, config, batch_size=4)(prompt_ids, prompt_mask, completion_ids, lengths)
+
+    total_kept = 0
+    for row, prompt in enumerate(PROMPTS):
+        ref_completion, ref_kept, ref_candidates = reference_sample(
+            expert_torch, amateur_torch, prompt, max_new_tokens=MAX_NEW, eos_ids=eos, pad_id=0, alpha=0.2, beta=0.5)
+        assert completions[row] == ref_completion
+        for step, kl in ref_candidates.items():
+            assert abs(result.kl[row, step] - kl) < 1e-4 * max(1.0, kl)
+        ours = {int(t) for t in np.flatnonzero(result.selected[row])}
+        assert ours == set(ref_kept), row
+        for step, (kl, weights) in ref_kept.items():
+            n = result.num_plausible[row, step]
+            got = dict(zip(result.target_ids[row, step, :n].tolist(), result.target_weights[row, step, :n].tolist()))
+            assert got.keys() == weights.keys()
+            for token, w in weights.items():
+                assert abs(got[token] - w) < 1e-5
+        assert not result.selected[row, 0] and not result.selected[row, len(ref_completion):].any()
+        total_kept += len(ref_kept)
+    candidates = int(sum(max(len(c) - 1, 0) for c in completions))
+    assert 0 < total_kept < candidates  # beta splits the steps: the comparison means something
+
+
+def test_chunking_does_not_change_the_result(pair):
+    _, _, expert, amateur = pair
+    prompt_ids, prompt_mask = (jnp.asarray(x) for x in left_pad(PROMPTS, 12, 4, 0))
+    completion = jnp.asarray(np.random.RandomState(0).randint(3, 96, (4, 9)), jnp.int32)
+    lengths = jnp.asarray([9, 4, 1, 7], jnp.int32)
+    results = [score(expert, amateur, prompt_ids, prompt_mask, completion, lengths,
+                     ContrastConfig(beta=0.5, chunk=c)) for c in (1, 4, 9, 32)]
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+
+
+def test_first_step_zero_makes_the_first_token_a_candidate(pair):
+    _, _, expert, amateur = pair
+    prompt_ids, prompt_mask = (jnp.asarray(x) for x in left_pad(PROMPTS, 12, 4, 0))
+    completion = jnp.asarray(np.random.RandomState(1).randint(3, 96, (4, 5)), jnp.int32)
+    lengths = jnp.asarray([5, 5, 5, 5], jnp.int32)
+    default = score(expert, amateur, prompt_ids, prompt_mask, completion, lengths, ContrastConfig(beta=0.0))
+    all_steps = score(expert, amateur, prompt_ids, prompt_mask, completion, lengths,
+                      ContrastConfig(beta=0.0, first_step=0))
+    assert not np.asarray(default.selected)[:, 0].any() and np.asarray(all_steps.selected)[:, 0].all()
+    np.testing.assert_array_equal(np.asarray(default.selected)[:, 1:], np.asarray(all_steps.selected)[:, 1:])
+
+
+def test_scorer_sharded_equals_single_device(pair):
+    _, _, expert, amateur = pair
+    rng = np.random.RandomState(2)
+    prompt_ids, prompt_mask = left_pad(PROMPTS * 2, 12, 8, 0)
+    completion = rng.randint(3, 96, (8, 6)).astype(np.int32)
+    lengths = rng.randint(1, 7, 8).astype(np.int32)
+    config = ContrastConfig(beta=0.8, top_k=8, chunk=4)
+    single = Scorer(expert, amateur, shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]), config, 8)
+    sharded = Scorer(expert, amateur, shd.make_mesh(data=2, fsdp=2, tensor=2), config, 8)
+    a = single(prompt_ids, prompt_mask, completion, lengths)
+    b = sharded(prompt_ids, prompt_mask, completion, lengths)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, atol=1e-5)
