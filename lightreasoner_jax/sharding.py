@@ -180,6 +180,21 @@ def to_host(x: jax.Array) -> np.ndarray:
     return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
 
+def agree_max(value: int) -> int:
+    """The largest of every process's `value` (the value itself with one process)."""
+    if jax.process_count() == 1:
+        return int(value)
+    from jax.experimental import multihost_utils
+    return int(np.max(multihost_utils.process_allgather(np.asarray(value, np.int64))))
+
+
+def sync(name: str) -> None:
+    """A barrier across processes (nothing with one process)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+        multihost_utils.sync_global_devices(name)
+
+
 # Environment variables that tell a process it is one of several (set by launchers).
 _MULTIPROCESS_ENV = (
     ('JAX_COORDINATOR_ADDRESS', None),

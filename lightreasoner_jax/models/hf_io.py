@@ -121,9 +121,10 @@ def load_hf(path, *, mesh: jax.sharding.Mesh | None = None, dtype=jnp.bfloat16, 
     The ModelConfig is `model.config`.
     """
     directory = epath.Path(path)
+    dtype = jnp.dtype(dtype)
+    param_dtype = dtype if param_dtype is None else jnp.dtype(param_dtype)
     if config is None:
-        config = ModelConfig.from_hf(os.fspath(directory), dtype=dtype,
-                                     param_dtype=dtype if param_dtype is None else param_dtype)
+        config = ModelConfig.from_hf(os.fspath(directory), dtype=dtype, param_dtype=param_dtype)
     graphdef, state = nnx.split(abstract_model(config))
     variables = _flat_variables(state)
     shardings = {tuple(p): s for p, s in nnx.to_flat_state(_shardings_for(state, mesh))}
