@@ -26,7 +26,7 @@ def test_validate_record_names_the_problem(change, message):
     record = {**GOOD, **change}
     if message is None:  # a missing field
         record = {k: v for k, v in GOOD.items() if k != 'steps'}
-        message = r"lacks field\(s\) \['steps'\]"
+        message = r"record lacks field\(s\) \['steps'\]"
     with pytest.raises(samples_lib.SampleFileError, match='f.jsonl:7: ' + message):
         samples_lib.validate_record(record, 'f.jsonl:7')
     samples_lib.validate_record(GOOD, 'ok')
