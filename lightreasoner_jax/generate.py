@@ -160,6 +160,6 @@ class Generator:
         with jax.set_mesh(self.mesh):
             out = self._run(self.state, shd.from_process_local(ids, self._batch_sharding),
                             shd.from_process_local(mask, self._batch_sharding), rng)
-        rows = shd.process_rows(self.batch_size, self._batch_sharding)
+        rows = shd.process_rows(self.batch_size)
         tokens, lengths = shd.to_host(out.tokens)[rows], shd.to_host(out.lengths)[rows]
         return [tokens[row, :lengths[row]].tolist() for row in range(len(prompts))]

@@ -103,5 +103,5 @@ class Scorer:
                                shd.from_process_local(prompt_mask, self._batch),
                                shd.from_process_local(completion_ids, self._batch),
                                shd.from_process_local(completion_lengths, self._rows))
-        rows = shd.process_rows(self.batch_size, self._batch)
+        rows = shd.process_rows(self.batch_size)
         return ContrastResult(*(shd.to_host(x)[rows] for x in result))

@@ -121,19 +121,6 @@ def _is_variable(x) -> bool:
     return isinstance(x, nnx.Variable)
 
 
-def state_logical_axes(state) -> Any:
-    """Pytree of logical-axis tuples, one per Variable of an nnx.State (from its metadata)."""
-    def axes(var):
-        value = var.get_value() if hasattr(var, 'get_value') else var.value
-        names = var.get_metadata().get('logical_axes')
-        if names is None:
-            names = (None,) * len(value.shape)
-        if len(names) != len(value.shape):
-            raise ValueError(f'variable of shape {value.shape} has logical axes {names} of another rank')
-        return tuple(names)
-    return jax.tree.map(axes, state, is_leaf=_is_variable)
-
-
 def state_shardings(state, mesh: Mesh, rules: Rules = LOGICAL_AXIS_RULES):
     """NamedSharding per Variable of an nnx.State (abstract or concrete), shape-aware."""
     def sharding(var):
@@ -164,7 +151,7 @@ def from_process_local(local: np.ndarray, sharding: NamedSharding) -> jax.Array:
     return jax.make_array_from_process_local_data(sharding, np.asarray(local))
 
 
-def process_rows(global_batch: int, sharding: NamedSharding) -> slice:
+def process_rows(global_batch: int) -> slice:
     """The rows of a global batch that `from_process_local` took from this process."""
     if jax.process_count() == 1:
         return slice(0, global_batch)

@@ -34,15 +34,15 @@ def _param(rngs: nnx.Rngs, shape, axes, dtype, init: str = 'normal') -> nnx.Para
 
 class KVCache(NamedTuple):
     """Fixed-size key/value cache. Slots [0, length) are written; `valid` marks non-pad slots."""
-    keys: tuple[jax.Array, ...]    # per layer [B, S, K, H]
-    values: tuple[jax.Array, ...]  # per layer [B, S, K, H]
+    keys: tuple[jax.Array, ...]    # per layer [B, K, S, H]: heads-major, so attention reads each
+    values: tuple[jax.Array, ...]  # kv head's keys contiguously (no per-step transpose)
     valid: jax.Array               # [B, S] bool
     length: jax.Array              # [] int32
 
     @classmethod
     def init(cls, config: ModelConfig, batch_size: int, max_length: int, dtype=None) -> KVCache:
         dtype = config.dtype if dtype is None else dtype
-        shape = (batch_size, max_length, config.num_kv_heads, config.head_dim)
+        shape = (batch_size, config.num_kv_heads, max_length, config.head_dim)
         zeros = tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers))
         return cls(zeros, tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers)),
                    jnp.zeros((batch_size, max_length), bool), jnp.zeros((), jnp.int32))
@@ -52,7 +52,7 @@ class KVCache(NamedTuple):
         return self.valid.shape[1]
 
 
-CACHE_LOGICAL_AXES = ('batch', 'length', 'activation_kv_heads', None)
+CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', 'length', None)
 
 
 class RMSNorm(nnx.Module):
@@ -90,18 +90,20 @@ class Attention(nnx.Module):
         return out
 
     def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None):
-        """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,S,K,H], writes this step's keys
+        """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,K,S,H], writes this step's keys
         and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
         q = self._project(x, self.q_proj, 'q_bias', 'BTD,DNH->BTNH')
         k = self._project(x, self.k_proj, 'k_bias', 'BTD,DKH->BTKH')
         v = self._project(x, self.v_proj, 'v_bias', 'BTD,DKH->BTKH')
         q = constrain(apply_rope(q, sin, cos), ('batch', 'length', 'activation_heads', None))
-        k = constrain(apply_rope(k, sin, cos), ('batch', 'length', 'activation_kv_heads', None))
-        v = constrain(v, ('batch', 'length', 'activation_kv_heads', None))
+        k = jnp.swapaxes(apply_rope(k, sin, cos), 1, 2)  # [B,K,T,H]
+        v = jnp.swapaxes(v, 1, 2)
+        k = constrain(k, ('batch', 'activation_kv_heads', 'length', None))
+        v = constrain(v, ('batch', 'activation_kv_heads', 'length', None))
         if cache_kv is not None:
             cache_k, cache_v = cache_kv
-            k = jax.lax.dynamic_update_slice_in_dim(cache_k, k.astype(cache_k.dtype), cache_start, axis=1)
-            v = jax.lax.dynamic_update_slice_in_dim(cache_v, v.astype(cache_v.dtype), cache_start, axis=1)
+            k = jax.lax.dynamic_update_slice_in_dim(cache_k, k.astype(cache_k.dtype), cache_start, axis=2)
+            v = jax.lax.dynamic_update_slice_in_dim(cache_v, v.astype(cache_v.dtype), cache_start, axis=2)
             new_kv = (k, v)
         else:
             new_kv = None
@@ -114,17 +116,32 @@ class Attention(nnx.Module):
 
 
 def dot_product_attention(q, k, v, mask, scale, impl: str):
-    """jax.nn.dot_product_attention; 'auto' asks for cuDNN's fused kernel on GPU in half precision."""
+    """q [B,T,N,H], k/v [B,K,S,H], mask [B,1,T,S] -> [B,T,N,H].
+
+    'auto' asks for cuDNN's fused kernel on GPU in half precision; otherwise grouped-query
+    einsums, which read each kv head once for its G = N/K query heads instead of materialising
+    K/V repeated to N heads (jax.nn.dot_product_attention's XLA path does that repeat, which
+    dominated decode time over a long cache).
+    """
     use_cudnn = impl == 'cudnn' or (impl == 'auto' and jax.default_backend() == 'gpu'
                                      and q.dtype in (jnp.bfloat16, jnp.float16))
     if use_cudnn:
         try:
-            return jax.nn.dot_product_attention(q, k, v, mask=mask, scale=scale, implementation='cudnn')
+            return jax.nn.dot_product_attention(q, jnp.swapaxes(k, 1, 2), jnp.swapaxes(v, 1, 2), mask=mask,
+                                                scale=scale, implementation='cudnn')
         except (NotImplementedError, ValueError, RuntimeError):
             if impl == 'cudnn':
                 raise
             # cuDNN rejects some shapes (e.g. head_dim not a multiple of 8) at trace time.
-    return jax.nn.dot_product_attention(q, k, v, mask=mask, scale=scale, implementation='xla')
+    B, T, N, H = q.shape
+    K = k.shape[1]
+    grouped = jnp.swapaxes(q.reshape(B, T, K, N // K, H), 1, 2).reshape(B, K, T * (N // K), H)  # [B,K,TG,H]
+    logits = jnp.einsum('BKQH,BKSH->BKQS', grouped, k, preferred_element_type=jnp.float32) * scale
+    logits = logits.reshape(B, K, T, N // K, -1)
+    logits = jnp.where(mask[:, :, :, None], logits, jnp.finfo(jnp.float32).min)
+    probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype).reshape(B, K, T * (N // K), -1)
+    out = jnp.einsum('BKQS,BKSH->BKQH', probs, v)  # [B,K,TG,H]
+    return jnp.swapaxes(out.reshape(B, K, T, N // K, H), 1, 2).reshape(B, T, N, H)
 
 
 class MLP(nnx.Module):
