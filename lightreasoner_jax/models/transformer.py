@@ -32,6 +32,22 @@ def _param(rngs: nnx.Rngs, shape, axes, dtype, init: str = 'normal') -> nnx.Para
     return nnx.Param(value.astype(dtype), logical_axes=tuple(axes))
 
 
+_PROJECTIONS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
+
+
+def project(owner: nnx.Module, name: str, x: jax.Array, einsum: str, bias_name: str | None,
+            dropout_rng: jax.Array | None) -> jax.Array:
+    """x through owner.<name> (+ its bias, + its LoRA adapter `<name>_lora` if one is attached)."""
+    out = jnp.einsum(einsum, x, getattr(owner, name)[...].astype(x.dtype))
+    if bias_name is not None and hasattr(owner, bias_name):
+        out = out + getattr(owner, bias_name)[...].astype(x.dtype)
+    adapter = getattr(owner, f'{name}_lora', None)
+    if adapter is not None:
+        key = None if dropout_rng is None else jax.random.fold_in(dropout_rng, _PROJECTIONS.index(name))
+        out = out + adapter(x, key)
+    return out
+
+
 class KVCache(NamedTuple):
     """Fixed-size key/value cache. Slots [0, length) are written; `valid` marks non-pad slots."""
     keys: tuple[jax.Array, ...]    # per layer [B, K, S, H]: heads-major, so attention reads each
@@ -83,18 +99,12 @@ class Attention(nnx.Module):
         if c.o_bias:
             self.o_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
 
-    def _project(self, x, kernel, bias_name, einsum):
-        out = jnp.einsum(einsum, x, kernel[...].astype(x.dtype))
-        if hasattr(self, bias_name):
-            out = out + getattr(self, bias_name)[...].astype(x.dtype)
-        return out
-
-    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None):
+    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None, dropout_rng=None):
         """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,K,S,H], writes this step's keys
         and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
-        q = self._project(x, self.q_proj, 'q_bias', 'BTD,DNH->BTNH')
-        k = self._project(x, self.k_proj, 'k_bias', 'BTD,DKH->BTKH')
-        v = self._project(x, self.v_proj, 'v_bias', 'BTD,DKH->BTKH')
+        q = project(self, 'q_proj', x, 'BTD,DNH->BTNH', 'q_bias', dropout_rng)
+        k = project(self, 'k_proj', x, 'BTD,DKH->BTKH', 'k_bias', dropout_rng)
+        v = project(self, 'v_proj', x, 'BTD,DKH->BTKH', 'v_bias', dropout_rng)
         q = constrain(apply_rope(q, sin, cos), ('batch', 'length', 'activation_heads', None))
         k = jnp.swapaxes(apply_rope(k, sin, cos), 1, 2)  # [B,K,T,H]
         v = jnp.swapaxes(v, 1, 2)
@@ -109,10 +119,7 @@ class Attention(nnx.Module):
             new_kv = None
         out = dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype), mask[:, None, :, :],
                                     self.config.head_dim ** -0.5, self.config.attention_impl)
-        out = jnp.einsum('BTNH,NHD->BTD', out, self.o_proj[...].astype(x.dtype))
-        if self.config.o_bias:
-            out = out + self.o_bias[...].astype(x.dtype)
-        return out, new_kv
+        return project(self, 'o_proj', out, 'BTNH,NHD->BTD', 'o_bias', dropout_rng), new_kv
 
 
 def dot_product_attention(q, k, v, mask, scale, impl: str):
@@ -155,20 +162,12 @@ class MLP(nnx.Module):
             self.gate_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
             self.up_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
             self.down_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
-        self.mlp_bias = c.mlp_bias
 
-    def __call__(self, x):
-        dt = x.dtype
-        gate = jnp.einsum('BTD,DF->BTF', x, self.gate_proj[...].astype(dt))
-        up = jnp.einsum('BTD,DF->BTF', x, self.up_proj[...].astype(dt))
-        if self.mlp_bias:
-            gate = gate + self.gate_bias[...].astype(dt)
-            up = up + self.up_bias[...].astype(dt)
+    def __call__(self, x, dropout_rng=None):
+        gate = project(self, 'gate_proj', x, 'BTD,DF->BTF', 'gate_bias', dropout_rng)
+        up = project(self, 'up_proj', x, 'BTD,DF->BTF', 'up_bias', dropout_rng)
         hidden = constrain(jax.nn.silu(gate) * up, ('batch', 'length', 'activation_mlp'))
-        out = jnp.einsum('BTF,FD->BTD', hidden, self.down_proj[...].astype(dt))
-        if self.mlp_bias:
-            out = out + self.down_bias[...].astype(dt)
-        return out
+        return project(self, 'down_proj', hidden, 'BTF,FD->BTD', 'down_bias', dropout_rng)
 
 
 class DecoderLayer(nnx.Module):
@@ -178,10 +177,10 @@ class DecoderLayer(nnx.Module):
         self.post_attention_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config, rngs)
         self.mlp = MLP(config, rngs)
 
-    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None):
-        attn_out, new_kv = self.attn(self.input_norm(x), sin, cos, mask, cache_kv, cache_start)
+    def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None, dropout_rng=None):
+        attn_out, new_kv = self.attn(self.input_norm(x), sin, cos, mask, cache_kv, cache_start, dropout_rng)
         x = x + attn_out
-        x = x + self.mlp(self.post_attention_norm(x))
+        x = x + self.mlp(self.post_attention_norm(x), dropout_rng)
         return constrain(x, ('batch', 'length', 'activation_embed')), new_kv
 
 
@@ -212,8 +211,10 @@ class Transformer(nnx.Module):
             self.lm_head = _param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
 
     def __call__(self, input_ids: jax.Array, positions: jax.Array, attention_mask_: jax.Array,
-                 cache: KVCache | None = None) -> tuple[jax.Array, KVCache | None]:
-        """input_ids, positions [B,T] int; attention_mask_ [B,T] bool (False = padding).
+                 cache: KVCache | None = None, dropout_rng: jax.Array | None = None
+                 ) -> tuple[jax.Array, KVCache | None]:
+        """input_ids, positions [B,T] int; attention_mask_ [B,T] bool (False = padding);
+        dropout_rng: a key for LoRA dropout (training), None for none.
 
         Without a cache: a full causal forward. With one: the T tokens go to slots
         [cache.length, cache.length + T) (prefill or single-token decode) and the updated cache
@@ -237,7 +238,8 @@ class Transformer(nnx.Module):
         new_keys, new_values = [], []
         for i, layer in enumerate(self.layers):
             layer_kv = None if cache is None else (cache.keys[i], cache.values[i])
-            x, kv = layer(x, sin, cos, masks[c.sliding_windows[i]], layer_kv, start)
+            layer_rng = None if dropout_rng is None else jax.random.fold_in(dropout_rng, i)
+            x, kv = layer(x, sin, cos, masks[c.sliding_windows[i]], layer_kv, start, layer_rng)
             if kv is not None:
                 new_keys.append(constrain(kv[0], CACHE_LOGICAL_AXES))
                 new_values.append(constrain(kv[1], CACHE_LOGICAL_AXES))
