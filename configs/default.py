@@ -57,4 +57,45 @@ def get_config() -> ml_collections.ConfigDict:
         first_step=1,               # first candidate step (1: the first answer token is never kept)
         chunk=32,                   # steps whose [B, chunk, V] logits exist at once while scoring
     ))
+
+    # Fine-tuning (train stage) on workdir/samples.
+    c.train = ml_collections.ConfigDict(dict(
+        samples_dir='',             # where the records are; empty = workdir/samples
+        objective='contrast',       # 'contrast' | 'expert_only' (w/o contrast) | 'all_steps' (w/o selection,
+                                    # needs samples taken with contrast.beta=-1) | 'sft' (ground-truth answers)
+        min_kl=-1.0,                # >= 0: train only on stored steps with KL >= this (-1: all stored steps)
+        method='lora',              # 'lora' or 'full'
+        mode='packed',              # 'packed' (one forward per answer) or 'per_position' (the reference's)
+        positions_per_update=16,    # kept positions per optimizer update (reference: 8 x 2 accumulation)
+        grad_accum=1,               # microbatches per update
+        length_bucket=64,           # rows padded to multiples of this
+        compute_dtype='float32',    # activations; the LoRA factors are float32, the base keeps expert.dtype
+        seed=0,                     # LoRA init, data order, dropout
+        log_every=10,               # steps between metric writes (JSON Lines + TensorBoard)
+    ))
+    c.train.lora = ml_collections.ConfigDict(dict(
+        targets=('q_proj', 'v_proj'),  # any of q/k/v/o_proj, gate/up/down_proj
+        rank=8,
+        alpha=16.0,
+        dropout=0.05,
+    ))
+    c.train.optim = ml_collections.ConfigDict(dict(
+        learning_rate=5e-5,
+        schedule='linear',          # 'linear' to 0 (HF Trainer default), 'cosine', 'constant'
+        warmup_steps=0,
+        num_steps=1000,             # optimizer updates
+        b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0,
+        clip_norm=1.0,              # global-norm gradient clipping
+    ))
+    c.train.checkpoint = ml_collections.ConfigDict(dict(
+        save_every=100,             # steps between (async) Orbax checkpoints
+        max_to_keep=2,
+        async_save=True,
+    ))
+
+    # Export of the tuned expert (export stage).
+    c.export = ml_collections.ConfigDict(dict(
+        dtype='',                   # saved weight dtype; empty = expert.dtype
+        shard_size=5 * 2**30,       # bytes per safetensors file
+    ))
     return c

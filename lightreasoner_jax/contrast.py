@@ -24,6 +24,7 @@ class ContrastResult(NamedTuple):
     target_ids: jax.Array      # [B, T, K] i32 plausible tokens by descending p_E (0 where padded)
     target_weights: jax.Array  # [B, T, K] f32 contrastive weights, sum 1 over the kept tokens, 0 padded
     num_plausible: jax.Array   # [B, T] i32 plausible-set size before the top_k cap
+    expert_weights: jax.Array  # [B, T, K] f32 p_E renormalised over the same tokens (the "w/o contrast" target)
 
 
 def shared_log_probs(logits: jax.Array, shared_vocab: int) -> jax.Array:
@@ -57,13 +58,16 @@ def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: floa
     scores = jnp.take_along_axis(expert_logp - amateur_logp, target_ids, axis=-1)
     scores = jnp.where(kept, scores, -jnp.inf)
     weights = jnp.where(kept, jax.nn.softmax(scores, axis=-1), 0.0)
+    expert_scores = jnp.where(kept, jnp.take_along_axis(expert_logp, target_ids, axis=-1), -jnp.inf)
+    expert_weights = jnp.where(kept, jax.nn.softmax(expert_scores, axis=-1), 0.0)
     if k < top_k:  # keep the contract's K even when the vocabulary is smaller
         pad = [(0, 0)] * (weights.ndim - 1) + [(0, top_k - k)]
         weights, target_ids, kept = jnp.pad(weights, pad), jnp.pad(target_ids, pad), jnp.pad(kept, pad)
+        expert_weights = jnp.pad(expert_weights, pad)
     target_ids = jnp.where(kept, target_ids, 0).astype(jnp.int32)
 
     if valid is None:
         valid = jnp.ones(kl.shape, bool)
     selected = valid.astype(bool) & (kl >= beta)
-    return ContrastResult(kl, selected, target_ids, weights, num_plausible)
+    return ContrastResult(kl, selected, target_ids, weights, num_plausible, expert_weights)
 

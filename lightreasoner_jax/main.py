@@ -32,8 +32,8 @@ def load_config_file(path: str):
 
 
 def _stage_functions():
-    from lightreasoner_jax import model_check, sampling
-    return {"model_check": model_check.run, "sample": sampling.run}
+    from lightreasoner_jax import export, model_check, sampling, train
+    return {'model_check': model_check.run, 'sample': sampling.run, 'train': train.run, 'export': export.run}
 
 
 def main(argv):

@@ -24,6 +24,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult
 from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
 from lightreasoner_jax.models import check_tokenizers_compatible, load_hf
+from lightreasoner_jax.progress import Progress
 from lightreasoner_jax.score import ContrastConfig, Scorer
 
 
@@ -60,6 +61,7 @@ def make_records(batch, completions: Sequence[Sequence[int]], result: ContrastRe
             'kl': [float(result.kl[row, t]) for t in steps],
             'target_ids': [result.target_ids[row, t, :k].tolist() for t, k in zip(steps, kept)],
             'target_weights': [result.target_weights[row, t, :k].tolist() for t, k in zip(steps, kept)],
+            'expert_weights': [result.expert_weights[row, t, :k].tolist() for t, k in zip(steps, kept)],
             'num_plausible': [int(result.num_plausible[row, t]) for t in steps],
             'candidate_kl': [round(float(x), 6) for x in result.kl[row, config.first_step:len(completion)]],
             'completion_text': tokenizer.decode(completion),  # for people reading the file only
@@ -114,7 +116,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     # Every process runs the same number of steps at the same shapes (the jitted calls are collective).
     num_steps = shd.agree_max(len(batches))
     rng = jax.random.key(gen_cfg.seed)
-    progress = Progress(len(todo), enabled=process == 0)
+    progress = Progress('sample', len(todo), 'q', enabled=process == 0)
     generated_tokens = kept_steps = 0
     for step in range(num_steps):
         batch = batches[step] if step < len(batches) else []
@@ -178,23 +180,4 @@ def sample_stats(records: list[dict], config: ContrastConfig) -> dict:
         'top_k_truncations': int((plausible > config.top_k).sum()),
         'alpha': config.alpha, 'beta': config.beta, 'top_k': config.top_k, 'first_step': config.first_step,
     }
-
-
-class Progress:
-    """tqdm on process 0 (questions done, kept steps, tokens/s); silent elsewhere."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc='sample', unit='q', dynamic_ncols=True)
-
-    def update(self, n: int, **postfix):
-        if self.bar is not None:
-            self.bar.update(n)
-            self.bar.set_postfix({k: f'{v:.1f}' if isinstance(v, float) else v for k, v in postfix.items()})
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
 

@@ -83,7 +83,7 @@ class Scorer:
         self._batch = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
         rows = shd.logical_sharding(mesh, ('batch',), (batch_size,))
         steps3 = shd.logical_sharding(mesh, ('batch', None, None), (batch_size, 1, 1))
-        out = ContrastResult(self._batch, self._batch, steps3, steps3, self._batch)
+        out = ContrastResult(self._batch, self._batch, steps3, steps3, self._batch, steps3)
 
         def run(expert_state, amateur_state, prompt_ids, prompt_mask, completion_ids, completion_lengths):
             self.trace_count += 1

@@ -18,6 +18,7 @@ def numpy_contrast(expert_logits, amateur_logits, alpha, beta, top_k, valid):
     kl = np.zeros((B, T))
     ids = np.zeros((B, T, top_k), np.int64)
     weights = np.zeros((B, T, top_k))
+    expert_weights = np.zeros((B, T, top_k))
     num = np.zeros((B, T), np.int64)
     for b in range(B):
         for t in range(T):
@@ -31,11 +32,13 @@ def numpy_contrast(expert_logits, amateur_logits, alpha, beta, top_k, valid):
             w = np.exp(scores - scores.max()); w /= w.sum()
             ids[b, t, :len(order)] = order
             weights[b, t, :len(order)] = w
-    return kl, valid & (kl >= beta), ids, weights, num
+            expert_weights[b, t, :len(order)] = pe[order] / pe[order].sum()
+    return kl, valid & (kl >= beta), ids, weights, num, expert_weights
 
 
 def check(result, expected, kl_atol=2e-5):
-    kl, selected, ids, weights, num = expected
+    kl, selected, ids, weights, num, expert_weights = expected
+    np.testing.assert_allclose(np.asarray(result.expert_weights), expert_weights, atol=1e-5)
     np.testing.assert_allclose(np.asarray(result.kl), kl, atol=kl_atol, rtol=1e-4)
     np.testing.assert_array_equal(np.asarray(result.num_plausible), num)
     np.testing.assert_array_equal(np.asarray(result.target_ids), ids)

@@ -1,0 +1,46 @@
+"""Stage `export`: the trained expert as HF checkpoints.
+
+workdir/export/merged   LoRA folded into the base (W + B·A·alpha/r), HF safetensors + config + tokenizer
+workdir/export/adapter  the LoRA adapter in PEFT format (adapter_model.safetensors + adapter_config.json)
+"""
+
+from __future__ import annotations
+
+import jax
+from etils import epath
+from flax import nnx
+
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax import train
+from lightreasoner_jax.models import save_hf
+from lightreasoner_jax.models.lora import merge_lora, save_peft_adapter
+
+
+def load_trained(config, workdir: epath.Path, mesh):
+    """The expert with the latest checkpoint's trained params (LoRA still separate). Returns (model, step)."""
+    model = train.load_model_to_train(config, mesh)
+    graphdef, trainable, frozen = nnx.split(model, train.trainable_filter(config.train.method), ...)
+    trainable = jax.device_put(trainable, shd.state_shardings(trainable, mesh))
+    manager = train.checkpoint_manager(workdir / 'checkpoints', config.train.checkpoint)
+    step = manager.latest_step()
+    if step is None:
+        raise FileNotFoundError(f'{workdir / "checkpoints"}: no training checkpoint to export; run the train stage')
+    pure = nnx.to_pure_dict(trainable)
+    restored = manager.restore(step, args=train.ocp.args.Composite(
+        trainable=train.ocp.args.StandardRestore(train._abstract(pure))))
+    nnx.replace_by_pure_dict(trainable, restored['trainable'])
+    return nnx.merge(graphdef, trainable, frozen), step
+
+
+def run(config, workdir: epath.Path, mesh) -> dict:
+    model, step = load_trained(config, workdir, mesh)
+    out = workdir / 'export'
+    save_dtype = config.export.dtype or config.expert.dtype
+    if config.train.method == 'lora':
+        save_peft_adapter(model, train.lora_config(config), out / 'adapter',
+                          base_model_name_or_path=str(config.expert.path))
+        merge_lora(model)
+    save_hf(model, model.config, out / 'merged', tokenizer=str(config.expert.path), dtype=save_dtype,
+            shard_size=config.export.shard_size)
+    return {'step': step, 'merged': str(out / 'merged'),
+            'adapter': str(out / 'adapter') if config.train.method == 'lora' else None}

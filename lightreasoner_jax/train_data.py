@@ -1,0 +1,171 @@
+"""Sample records -> training batches.
+
+A training *position* is one kept step: the prefix prompt + completion[:t] and a sparse target over
+the vocabulary. An update consumes exactly `positions_per_update` positions (the reference's
+effective batch: 8 x 2 gradient accumulation = 16), in a seeded order that reshuffles answers every
+epoch, so the batch of update u is a pure function of (records, seed, u): resuming needs only u.
+
+Two layouts of the same positions:
+  packed        one row per run of consecutive steps of one answer: prompt + completion[:t_last],
+                logits taken at every step of the run (trajectory packing);
+  per_position  one row per step, prompt + completion[:t], right-padded, logits at the last real token
+                (the reference's batching, without its pad-position bug).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from lightreasoner_jax.generate import bucket_length
+
+MODES = ('packed', 'per_position')
+
+
+class Position(NamedTuple):
+    record: int        # index into the records
+    step: int          # t: the target describes completion_ids[t]
+    target_ids: tuple
+    target_weights: tuple
+
+
+class TrainBatch(NamedTuple):
+    """One microbatch. R rows, L tokens, M positions per row, K target slots."""
+    input_ids: np.ndarray       # [R, L] int32
+    positions: np.ndarray       # [R, L] int32
+    attention_mask: np.ndarray  # [R, L] bool
+    logit_index: np.ndarray     # [R, M] int32 sequence index whose logits predict the target
+    target_ids: np.ndarray      # [R, M, K] int32
+    target_weights: np.ndarray  # [R, M, K] float32 (0 = padding)
+    position_mask: np.ndarray   # [R, M] bool
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchConfig:
+    mode: str = 'packed'
+    positions_per_update: int = 16
+    grad_accum: int = 1            # microbatches per update (positions split evenly)
+    length_bucket: int = 64        # row lengths padded to multiples of this (fewer compiles)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f'train.mode must be one of {MODES}, got {self.mode!r}')
+        if self.positions_per_update % self.grad_accum:
+            raise ValueError(f'positions_per_update={self.positions_per_update} must be a multiple of '
+                             f'grad_accum={self.grad_accum}')
+
+
+def training_positions(records: Sequence[dict], *, weights_field: str = 'target_weights',
+                       min_kl: float | None = None) -> list[list[Position]]:
+    """Per record, its positions in step order. `weights_field` picks the target ('target_weights':
+    the contrast; 'expert_weights': p_E alone); `min_kl` re-selects steps by KL when records hold
+    more steps than are to be trained on."""
+    out = []
+    for index, record in enumerate(records):
+        if weights_field not in record:
+            raise KeyError(f'record {record.get("id")!r} has no {weights_field!r}; sample with the option '
+                           'that stores it')
+        steps = []
+        for j, t in enumerate(record['steps']):
+            if min_kl is not None and record['kl'][j] < min_kl:
+                continue
+            steps.append(Position(index, t, tuple(record['target_ids'][j]), tuple(record[weights_field][j])))
+        out.append(steps)
+    return out
+
+
+class UpdateSchedule:
+    """The positions of every update: answers shuffled per epoch, their steps kept in order, cut
+    into consecutive groups of positions_per_update."""
+
+    def __init__(self, per_record: list[list[Position]], positions_per_update: int, seed: int):
+        self.per_record = per_record
+        self.size = positions_per_update
+        self.seed = seed
+        self.total = sum(len(p) for p in per_record)
+        if self.total == 0:
+            raise ValueError('no training positions: the samples hold no kept steps')
+        self._epoch, self._stream = None, None
+
+    def _epoch_stream(self, epoch: int) -> list[Position]:
+        if self._epoch != epoch:
+            order = np.random.RandomState([self.seed, epoch]).permutation(len(self.per_record))
+            self._stream = [p for i in order for p in self.per_record[i]]
+            self._epoch = epoch
+        return self._stream
+
+    def positions(self, update: int) -> list[Position]:
+        start = update * self.size
+        out = []
+        while len(out) < self.size:
+            epoch, offset = divmod(start + len(out), self.total)
+            stream = self._epoch_stream(epoch)
+            out.extend(stream[offset:offset + self.size - len(out)])
+        return out
+
+    @property
+    def updates_per_epoch(self) -> float:
+        return self.total / self.size
+
+
+def _rows(positions: Sequence[Position], mode: str) -> list[list[Position]]:
+    if mode == 'per_position':
+        return [[p] for p in positions]
+    rows: list[list[Position]] = []
+    for p in positions:  # consecutive steps of one answer share a row
+        if rows and rows[-1][-1].record == p.record and rows[-1][-1].step < p.step:
+            rows[-1].append(p)
+        else:
+            rows.append([p])
+    return rows
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str, *, num_rows: int,
+               length: int, per_row: int, num_targets: int) -> TrainBatch:
+    rows = _rows(positions, mode)
+    R, L, M, K = num_rows, length, per_row, num_targets
+    batch = TrainBatch(np.zeros((R, L), np.int32), np.zeros((R, L), np.int32), np.zeros((R, L), bool),
+                       np.zeros((R, M), np.int32), np.zeros((R, M, K), np.int32), np.zeros((R, M, K), np.float32),
+                       np.zeros((R, M), bool))
+    for r, row in enumerate(rows):
+        record = records[row[0].record]
+        prompt = record['prompt_ids']
+        tokens = prompt + record['completion_ids'][:row[-1].step]  # everything the last step conditions on
+        batch.input_ids[r, :len(tokens)] = tokens
+        batch.attention_mask[r, :len(tokens)] = True
+        batch.positions[r, :len(tokens)] = np.arange(len(tokens))
+        for m, p in enumerate(row):
+            batch.logit_index[r, m] = len(prompt) - 1 + p.step
+            batch.target_ids[r, m, :len(p.target_ids)] = p.target_ids
+            batch.target_weights[r, m, :len(p.target_weights)] = p.target_weights
+            batch.position_mask[r, m] = True
+    return batch
+
+
+def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
+                   num_targets: int) -> TrainBatch:
+    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows and
+    positions-per-row to powers of two, length to config.length_bucket) so few shapes compile."""
+    A = config.grad_accum
+    n = len(positions)
+    micro = [positions[i * n // A:(i + 1) * n // A] for i in range(A)]
+    rows = [_rows(m, config.mode) for m in micro]
+    num_rows = _pow2(max(len(r) for r in rows))
+    per_row = _pow2(max(len(row) for r in rows for row in r))
+    longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
+    length = bucket_length(longest, config.length_bucket)
+    batches = [make_batch(m, records, config.mode, num_rows=num_rows, length=length, per_row=per_row,
+                          num_targets=num_targets) for m in micro]
+    return TrainBatch(*(np.stack(x) for x in zip(*batches)))
+
+
+def max_targets(records: Sequence[dict], weights_field: str = 'target_weights') -> int:
+    return max((len(w) for r in records for w in r[weights_field]), default=1)
