@@ -45,17 +45,24 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     reloaded = load_hf(checkpoint_dir, mesh=mesh, dtype=jnp.float32)
 
     ids, mask, positions = _random_batch(model_config.vocab_size, cfg.batch_size, cfg.length, cfg.seed)
-    hidden, _ = model(jnp.asarray(ids), jnp.asarray(positions), jnp.asarray(mask))
-    expected = np.asarray(model.logits(hidden))
+
+    @nnx.jit
+    def logits_of(model, ids, positions, mask, cache=None):
+        hidden, cache = model(ids, positions, mask, cache)
+        return model.logits(hidden), cache
+
+    expected = np.asarray(logits_of(model, jnp.asarray(ids), jnp.asarray(positions), jnp.asarray(mask))[0])
     forward, state = jit_forward_logits(reloaded, mesh)
     sharded = shd.to_host(forward(state, ids, positions, mask))
     forward_diff = float(np.abs(sharded - expected)[mask].max())
 
     # KV cache: prefill all but the last token, decode the last; compare with the full forward.
     cache = KVCache.init(model_config, cfg.batch_size, cfg.length)
-    _, cache = model(jnp.asarray(ids[:, :-1]), jnp.asarray(positions[:, :-1]), jnp.asarray(mask[:, :-1]), cache)
-    last, _ = model(jnp.asarray(ids[:, -1:]), jnp.asarray(positions[:, -1:]), jnp.asarray(mask[:, -1:]), cache)
-    decode_diff = float(np.abs(np.asarray(model.logits(last))[:, 0] - expected[:, -1]).max())
+    _, cache = logits_of(model, jnp.asarray(ids[:, :-1]), jnp.asarray(positions[:, :-1]), jnp.asarray(mask[:, :-1]),
+                         cache)
+    last, _ = logits_of(model, jnp.asarray(ids[:, -1:]), jnp.asarray(positions[:, -1:]), jnp.asarray(mask[:, -1:]),
+                        cache)
+    decode_diff = float(np.abs(np.asarray(last)[:, 0] - expected[:, -1]).max())
 
     result = {
         'model_type': model_config.model_type,

@@ -15,6 +15,7 @@ import textwrap
 
 import jax
 import jax.numpy as jnp
+import pytest
 from flax import nnx
 
 from lightreasoner_jax.models import ModelConfig, Transformer, save_hf
@@ -46,6 +47,7 @@ MEASURE = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_sharded_bf16_load_adds_about_one_model_of_host_memory(tmp_path):
     config = ModelConfig(model_type='qwen2', vocab_size=32768, hidden_size=1024, intermediate_size=2816,
                          num_layers=4, num_heads=16, num_kv_heads=4, head_dim=64, qkv_bias=True,

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from lightreasoner_jax import samples as samples_lib
 from tests.pipeline_fixtures import QUESTIONS, write_pair
 
@@ -28,6 +30,7 @@ def env():
     return dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1')
 
 
+@pytest.mark.slow
 def test_sigkill_then_restart_equals_uninterrupted(tmp_path):
     root = tmp_path
     write_pair(root)

@@ -9,10 +9,14 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import contrast
 from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
 from lightreasoner_jax.models import load_hf
-from lightreasoner_jax.score import ContrastConfig, Scorer, score
+from flax import nnx
+
+from lightreasoner_jax.score import ContrastConfig, Scorer
+from lightreasoner_jax.score import score as eager_score
 from tests.reference_impl import reference_sample
 from tests.tiny_models import build_torch_model
 
+score = nnx.jit(eager_score, static_argnums=6)
 PROMPTS = [[5, 9, 33, 12, 7, 40], [8, 3], [17, 60, 61, 62, 1, 90, 44, 23, 5], [70, 71, 72]]
 MAX_NEW = 10
 

@@ -87,6 +87,7 @@ def wait_for_step(workdir, step, proc, timeout=300):
     raise AssertionError(f'step {step} not reached; stderr: {stderr_of(proc)[-2000:]}')
 
 
+@pytest.mark.slow
 def test_killed_and_resumed_loss_curve_equals_uninterrupted(tmp_path):
     write_expert_and_samples(tmp_path)
     (tmp_path / 'clean').mkdir()
@@ -104,6 +105,7 @@ def test_killed_and_resumed_loss_curve_equals_uninterrupted(tmp_path):
     np.testing.assert_array_equal(losses(tmp_path / 'work'), losses(tmp_path / 'clean'))
 
 
+@pytest.mark.slow
 def test_sigterm_saves_a_final_checkpoint(tmp_path):
     write_expert_and_samples(tmp_path)
     proc = run_main(tmp_path, tmp_path / 'work', ['--config.train.checkpoint.save_every=100'])
