@@ -86,7 +86,7 @@ def kl_to_targets(logits: jax.Array, target_ids: jax.Array, target_weights: jax.
 def batch_kl(model, batch: train_data.TrainBatch, dropout_rng) -> tuple[jax.Array, jax.Array]:
     """One microbatch: the forward, logits only at the training positions."""
     hidden, _ = model(batch.input_ids, batch.positions, batch.attention_mask, dropout_rng=dropout_rng)
-    logits = model.logits_at(hidden, batch.logit_index)
+    logits = model.logits(hidden[batch.position_row, batch.position_index])  # [P, V]: the head at P rows only
     return kl_to_targets(logits, batch.target_ids, batch.target_weights, batch.position_mask)
 
 
@@ -288,11 +288,14 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     step_fns: dict = {}
 
     def compiled_step(batch):
-        """The jitted step and batch shardings for this batch's shapes (rows over data/fsdp)."""
+        """The jitted step and batch shardings for this batch's shapes (rows over data/fsdp; the few
+        training positions replicated)."""
         key = tuple(x.shape for x in batch)
         if key not in step_fns:
             batch_shardings = train_data.TrainBatch(*(
-                shd.logical_sharding(mesh, (None, 'batch') + (None,) * (x.ndim - 2), x.shape) for x in batch))
+                shd.logical_sharding(mesh, (None, 'batch' if name in train_data.TrainBatch.ROW_FIELDS else None)
+                                     + (None,) * (x.ndim - 2), x.shape)
+                for name, x in zip(train_data.TrainBatch._fields, batch)))
             fn = jax.jit(
                 lambda t, o, f, b, s, r: train_step(graphdef, t, o, f, b, s, r, tx=tx, schedule=lr_schedule,
                                                     use_dropout=use_dropout),

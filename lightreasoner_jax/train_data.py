@@ -33,14 +33,18 @@ class Position(NamedTuple):
 
 
 class TrainBatch(NamedTuple):
-    """One microbatch. R rows, L tokens, M positions per row, K target slots."""
+    """One microbatch: R rows of L tokens, and P training positions (a fixed number, so the
+    compiled step depends only on R and L), each with K target slots."""
     input_ids: np.ndarray       # [R, L] int32
     positions: np.ndarray       # [R, L] int32
     attention_mask: np.ndarray  # [R, L] bool
-    logit_index: np.ndarray     # [R, M] int32 sequence index whose logits predict the target
-    target_ids: np.ndarray      # [R, M, K] int32
-    target_weights: np.ndarray  # [R, M, K] float32 (0 = padding)
-    position_mask: np.ndarray   # [R, M] bool
+    position_row: np.ndarray    # [P] int32 the row of each training position
+    position_index: np.ndarray  # [P] int32 the sequence index whose logits predict its target
+    target_ids: np.ndarray      # [P, K] int32
+    target_weights: np.ndarray  # [P, K] float32 (0 = padding)
+    position_mask: np.ndarray   # [P] bool
+
+    ROW_FIELDS = ('input_ids', 'positions', 'attention_mask')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,12 +133,13 @@ def _pow2(n: int) -> int:
 
 
 def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str, *, num_rows: int,
-               length: int, per_row: int, num_targets: int) -> TrainBatch:
+               length: int, num_positions: int, num_targets: int) -> TrainBatch:
     rows = _rows(positions, mode)
-    R, L, M, K = num_rows, length, per_row, num_targets
+    R, L, P, K = num_rows, length, num_positions, num_targets
     batch = TrainBatch(np.zeros((R, L), np.int32), np.zeros((R, L), np.int32), np.zeros((R, L), bool),
-                       np.zeros((R, M), np.int32), np.zeros((R, M, K), np.int32), np.zeros((R, M, K), np.float32),
-                       np.zeros((R, M), bool))
+                       np.zeros((P,), np.int32), np.zeros((P,), np.int32), np.zeros((P, K), np.int32),
+                       np.zeros((P, K), np.float32), np.zeros((P,), bool))
+    n = 0
     for r, row in enumerate(rows):
         record = records[row[0].record]
         prompt = record['prompt_ids']
@@ -142,28 +147,29 @@ def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str
         batch.input_ids[r, :len(tokens)] = tokens
         batch.attention_mask[r, :len(tokens)] = True
         batch.positions[r, :len(tokens)] = np.arange(len(tokens))
-        for m, p in enumerate(row):
-            batch.logit_index[r, m] = len(prompt) - 1 + p.step
-            batch.target_ids[r, m, :len(p.target_ids)] = p.target_ids
-            batch.target_weights[r, m, :len(p.target_weights)] = p.target_weights
-            batch.position_mask[r, m] = True
+        for p in row:
+            batch.position_row[n] = r
+            batch.position_index[n] = len(prompt) - 1 + p.step
+            batch.target_ids[n, :len(p.target_ids)] = p.target_ids
+            batch.target_weights[n, :len(p.target_weights)] = p.target_weights
+            batch.position_mask[n] = True
+            n += 1
     return batch
 
 
 def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
                    num_targets: int) -> TrainBatch:
-    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows and
-    positions-per-row to powers of two, length to config.length_bucket) so few shapes compile."""
+    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows to a power
+    of two, length to config.length_bucket; positions fixed) so few shapes compile."""
     A = config.grad_accum
     n = len(positions)
     micro = [positions[i * n // A:(i + 1) * n // A] for i in range(A)]
     rows = [_rows(m, config.mode) for m in micro]
     num_rows = _pow2(max(len(r) for r in rows))
-    per_row = _pow2(max(len(row) for r in rows for row in r))
     longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
     length = bucket_length(longest, config.length_bucket)
-    batches = [make_batch(m, records, config.mode, num_rows=num_rows, length=length, per_row=per_row,
-                          num_targets=num_targets) for m in micro]
+    batches = [make_batch(m, records, config.mode, num_rows=num_rows, length=length,
+                          num_positions=config.positions_per_update // A, num_targets=num_targets) for m in micro]
     return TrainBatch(*(np.stack(x) for x in zip(*batches)))
 
 

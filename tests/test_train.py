@@ -152,3 +152,64 @@ def test_empty_or_corrupt_samples_are_clear_errors(tmp_path):
     path.write_text(lines[0] + '\n' + '{"id": "x"}\n')
     with pytest.raises(ValueError, match=r"samples-00000-of-00001.jsonl:2: record lacks field"):
         train.run(train_config(tmp_path), tmp_path / 'work', shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]))
+
+
+def test_full_fine_tuning_trains_every_parameter(tmp_path):
+    write_expert_and_samples(tmp_path)
+    config = train_config(tmp_path, **{'train.method': 'full', 'train.optim.num_steps': 3,
+                                       'train.optim.learning_rate': 1e-3})
+    mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
+    train.run(config, tmp_path / 'work', mesh)
+    model, step = export.load_trained(config, tmp_path / 'work', mesh)
+    base = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / 'expert', dtype=torch.float32)
+    embedding = base.model.embed_tokens.weight.detach().numpy()
+    norm = base.model.norm.weight.detach().numpy()
+    assert step == 3
+    assert np.abs(np.asarray(model.embedding[...]) - embedding).max() > 1e-5
+    assert np.abs(np.asarray(model.final_norm.scale[...]) - norm).max() > 1e-5
+    result = export.run(config, tmp_path / 'work', mesh)
+    assert result['adapter'] is None and (tmp_path / 'work' / 'export' / 'merged' / 'config.json').exists()
+
+
+def test_expert_only_objective_trains_on_expert_weights(tmp_path):
+    write_expert_and_samples(tmp_path)
+    mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
+    train.run(train_config(tmp_path, **{'train.optim.num_steps': 2}), tmp_path / 'work', mesh)
+    (tmp_path / 'other').mkdir()
+    (tmp_path / 'other' / 'samples').symlink_to(tmp_path / 'work' / 'samples')
+    train.run(train_config(tmp_path, **{'train.optim.num_steps': 2, 'train.objective': 'expert_only'}),
+              tmp_path / 'other', mesh)
+    contrast, expert_only = losses(tmp_path / 'work'), losses(tmp_path / 'other')
+    assert np.abs(contrast - expert_only).max() > 1e-3  # other targets, same positions
+
+
+def test_sft_objective_trains_on_ground_truth_answers(tmp_path):
+    from lightreasoner_jax import sft
+    from tests.pipeline_fixtures import QUESTIONS, pipeline_config, write_pair
+    tokenizer = write_pair(tmp_path)
+    config = pipeline_config(tmp_path)
+    records = sft.sft_records(config)
+    assert len(records) == len(QUESTIONS)
+    answer = tokenizer.encode('#### 0', add_special_tokens=False) + [tokenizer.eos_token_id]
+    assert records[0]['completion_ids'] == answer and records[0]['steps'] == list(range(len(answer)))
+    assert records[0]['target_ids'] == [[t] for t in answer]
+    config.stages = ('train',)
+    config.train.objective = 'sft'
+    config.train.optim.num_steps = 3
+    config.train.positions_per_update = 8
+    config.train.log_every = 1
+    train.run(config, tmp_path / 'work', shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
+    assert len(losses(tmp_path / 'work')) == 3
+
+
+def test_a_corrupt_checkpoint_is_a_clear_error(trained, tmp_path):
+    import shutil
+    root, _ = trained
+    work = tmp_path / 'work'
+    shutil.copytree(root / 'work', work)
+    for path in (work / 'checkpoints' / '30').rglob('*'):
+        if path.is_file() and 'meta' not in str(path):
+            path.write_bytes(b'garbage')
+    with pytest.raises(train.CheckpointMismatchError, match=r'checkpoints/30: checkpoint does not match|cannot read'):
+        train.run(train_config(root, **{'train.optim.num_steps': 40}), work,
+                  shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
