@@ -50,7 +50,15 @@ def pipeline_config(root, **overrides):
     config.generation.bucket = 32
     config.contrast.beta = 0.42  # about the median KL of this random pair
     config.contrast.top_k = 8
+    return apply_overrides(config, overrides)
+
+
+def apply_overrides(config, overrides: dict):
+    """config with 'a.b.c': value overrides applied, as --config.a.b.c=value would."""
     for key, value in overrides.items():
-        section, field = key.split('.')
-        config[section][field] = value
+        node = config
+        *parents, field = key.split('.')
+        for parent in parents:
+            node = node[parent]
+        node[field] = value
     return config

@@ -4,6 +4,7 @@ import numpy as np
 
 from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax.main import load_config_file
+from tests.pipeline_fixtures import apply_overrides
 from tests.tiny_models import build_torch_model
 
 VOCAB = 96
@@ -52,10 +53,4 @@ def train_config(root, **overrides):
     config.train.checkpoint.save_every = 4
     config.train.checkpoint.async_save = False
     config.train.lora.targets = ('q_proj', 'v_proj', 'down_proj')
-    for key, value in overrides.items():
-        node = config
-        *parents, field = key.split('.')
-        for p in parents:
-            node = node[p]
-        node[field] = value
-    return config
+    return apply_overrides(config, overrides)
