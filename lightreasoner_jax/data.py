@@ -234,6 +234,14 @@ def load_questions(source: str | Path, *, split: str = 'train', config_name: str
     return questions, counts
 
 
+def questions_from_config(data_cfg) -> tuple[list[Question], dict[str, int]]:
+    """`load_questions` with the fields of a config's `data` section (empty strings and 0 = unset)."""
+    return load_questions(
+        data_cfg.source, split=data_cfg.split, config_name=data_cfg.config_name or None,
+        question_field=data_cfg.question_field, answer_field=data_cfg.answer_field,
+        id_field=data_cfg.id_field or None, limit=data_cfg.limit or None, on_bad_row=data_cfg.on_bad_row)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Prompts
 

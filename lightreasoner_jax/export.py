@@ -25,10 +25,7 @@ def load_trained(config, workdir: epath.Path, mesh):
     step = manager.latest_step()
     if step is None:
         raise FileNotFoundError(f'{workdir / "checkpoints"}: no training checkpoint to export; run the train stage')
-    pure = nnx.to_pure_dict(trainable)
-    restored = manager.restore(step, args=train.ocp.args.Composite(
-        trainable=train.ocp.args.StandardRestore(train._abstract(pure))))
-    nnx.replace_by_pure_dict(trainable, restored['trainable'])
+    train.restore_items(manager, step, trainable)
     return nnx.merge(graphdef, trainable, frozen), step
 
 

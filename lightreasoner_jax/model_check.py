@@ -18,7 +18,7 @@ from etils import epath
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.models import KVCache, ModelConfig, Transformer, load_hf, save_hf
+from lightreasoner_jax.models import KVCache, ModelConfig, Transformer, load_hf, padded_positions, save_hf
 from lightreasoner_jax.models.apply import jit_forward_logits
 
 
@@ -27,8 +27,7 @@ def _random_batch(vocab_size: int, batch_size: int, length: int, seed: int):
     lengths = rng.randint(1, length + 1, batch_size)
     mask = np.arange(length)[None, :] >= (length - lengths)[:, None]  # left padding
     ids = np.where(mask, rng.randint(0, vocab_size, (batch_size, length)), 0).astype(np.int32)
-    positions = np.maximum(np.cumsum(mask, axis=1) - 1, 0).astype(np.int32)
-    return ids, mask, positions
+    return ids, mask, np.asarray(padded_positions(jnp.asarray(mask)))
 
 
 def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:

@@ -93,10 +93,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     eos_ids = eos_token_ids(config.expert.path, tokenizer, expert.config)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
 
-    questions, data_counts = data_lib.load_questions(
-        data_cfg.source, split=data_cfg.split, config_name=data_cfg.config_name or None,
-        question_field=data_cfg.question_field, answer_field=data_cfg.answer_field,
-        id_field=data_cfg.id_field or None, limit=data_cfg.limit or None, on_bad_row=data_cfg.on_bad_row)
+    questions, data_counts = data_lib.questions_from_config(data_cfg)
     mine = questions[process::processes]
 
     directory = workdir / 'samples'

@@ -28,10 +28,7 @@ def sft_records(config) -> list[dict]:
     if tokenizer.eos_token_id is None:
         raise ValueError(f'{config.expert.path}: the tokenizer has no EOS token to end SFT answers with')
     data_cfg = config.data
-    questions, _ = data_lib.load_questions(
-        data_cfg.source, split=data_cfg.split, config_name=data_cfg.config_name or None,
-        question_field=data_cfg.question_field, answer_field=data_cfg.answer_field,
-        id_field=data_cfg.id_field or None, limit=data_cfg.limit or None, on_bad_row=data_cfg.on_bad_row)
+    questions, _ = data_lib.questions_from_config(data_cfg)
     records = []
     for question in questions:
         if question.answer is None:

@@ -173,15 +173,21 @@ def restore(manager: ocp.CheckpointManager, step: int, trainable, opt_state, fin
         details = '; '.join(f'{k}: checkpoint {a!r}, now {b!r}' for k, (a, b) in differing.items())
         raise CheckpointMismatchError(f'{where}: written by a different training configuration ({details}); '
                                       'use a new workdir or the original settings')
-    pure = nnx.to_pure_dict(trainable)
-    try:
-        restored = manager.restore(step, args=ocp.args.Composite(
-            trainable=ocp.args.StandardRestore(_abstract(pure)),
-            opt_state=ocp.args.StandardRestore(_abstract(opt_state))))
-    except Exception as e:  # noqa: BLE001
-        raise CheckpointMismatchError(f'{where}: checkpoint does not match the model being trained ({e})') from e
-    nnx.replace_by_pure_dict(trainable, restored['trainable'])
+    restored = restore_items(manager, step, trainable, opt_state=opt_state)
     return trainable, restored['opt_state']
+
+
+def restore_items(manager: ocp.CheckpointManager, step: int, trainable, **others) -> dict:
+    """Restores `trainable` in place (placed as the live one) and the named `others` pytrees."""
+    args = {'trainable': ocp.args.StandardRestore(_abstract(nnx.to_pure_dict(trainable)))}
+    args.update({name: ocp.args.StandardRestore(_abstract(tree)) for name, tree in others.items()})
+    try:
+        restored = manager.restore(step, args=ocp.args.Composite(**args))
+    except Exception as e:  # noqa: BLE001 - orbax raises many types for unreadable checkpoints
+        raise CheckpointMismatchError(f'{manager.directory}/{step}: checkpoint does not match the model being '
+                                      f'trained ({e})') from e
+    nnx.replace_by_pure_dict(trainable, restored['trainable'])
+    return restored
 
 
 def save(manager: ocp.CheckpointManager, step: int, trainable, opt_state, meta: dict, force: bool = False):

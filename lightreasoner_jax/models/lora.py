@@ -20,10 +20,9 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import safetensors_io as st
+from lightreasoner_jax.models.transformer import PROJECTIONS as TARGETS
 
 ATTENTION_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj')
-MLP_TARGETS = ('gate_proj', 'up_proj', 'down_proj')
-TARGETS = ATTENTION_TARGETS + MLP_TARGETS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ def _param(rngs: nnx.Rngs, shape, axes, dtype, init: str = 'normal') -> nnx.Para
     return nnx.Param(value.astype(dtype), logical_axes=tuple(axes))
 
 
-_PROJECTIONS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
+PROJECTIONS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
 
 
 def project(owner: nnx.Module, name: str, x: jax.Array, einsum: str, bias_name: str | None,
@@ -43,7 +43,7 @@ def project(owner: nnx.Module, name: str, x: jax.Array, einsum: str, bias_name: 
         out = out + getattr(owner, bias_name)[...].astype(x.dtype)
     adapter = getattr(owner, f'{name}_lora', None)
     if adapter is not None:
-        key = None if dropout_rng is None else jax.random.fold_in(dropout_rng, _PROJECTIONS.index(name))
+        key = None if dropout_rng is None else jax.random.fold_in(dropout_rng, PROJECTIONS.index(name))
         out = out + adapter(x, key)
     return out
 
