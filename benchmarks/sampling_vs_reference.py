@@ -35,7 +35,7 @@ import transformers  # noqa: E402
 from lightreasoner_jax import sampling  # noqa: E402
 from lightreasoner_jax import samples as samples_lib  # noqa: E402
 from lightreasoner_jax import sharding as shd  # noqa: E402
-from lightreasoner_jax.main import load_config_file  # noqa: E402
+from lightreasoner_jax.config_files import load_config_file  # noqa: E402
 from tests.chat_tokenizer import make_chat_tokenizer  # noqa: E402
 from tests.tiny_models import build_torch_model  # noqa: E402
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F  # noqa: E402
 from lightreasoner_jax import samples as samples_lib  # noqa: E402
 from lightreasoner_jax import sharding as shd  # noqa: E402
 from lightreasoner_jax import train  # noqa: E402
-from lightreasoner_jax.main import load_config_file  # noqa: E402
+from lightreasoner_jax.config_files import load_config_file  # noqa: E402
 from tests.tiny_models import build_torch_model  # noqa: E402
 
 VOCAB = 1024

@@ -20,17 +20,6 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory (local path or
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
-def load_config_file(path: str):
-    """A config file's get_config(), as --config loads it (for scripts and tests)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('lightreasoner_config', path)
-    if spec is None:
-        raise FileNotFoundError(f'{path}: no such config file')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
-
-
 def _stage_functions():
     from lightreasoner_jax import export, model_check, sampling, train
     return {'model_check': model_check.run, 'sample': sampling.run, 'train': train.run, 'export': export.run}

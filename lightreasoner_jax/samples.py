@@ -14,7 +14,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 REQUIRED_FIELDS = ('id', 'prompt_ids', 'completion_ids', 'steps', 'kl', 'target_ids', 'target_weights')
@@ -59,9 +59,10 @@ def validate_record(record, where: str) -> None:
             raise SampleFileError(f'{where}: target_weights[{j}] must be non-negative and sum to 1 (sum {total:.6f})')
 
 
-def recover(path) -> list[dict]:
-    """Records of a (possibly interrupted) sample file. Bytes after the last newline are a torn
-    write from a killed writer: they are cut off the file. A bad complete line is an error."""
+def recover(path, validate: Callable[[dict, str], None] | None = validate_record) -> list[dict]:
+    """Records of a (possibly interrupted) JSON Lines file (samples by default; `validate` checks each
+    record, given its file:line). Bytes after the last newline are a torn write from a killed writer:
+    they are cut off the file. A bad complete line is an error."""
     path = Path(path)
     if not path.exists():
         return []
@@ -77,7 +78,8 @@ def recover(path) -> list[dict]:
             record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise SampleFileError(f'{where}: not valid JSON ({e})') from None
-        validate_record(record, where)
+        if validate is not None:
+            validate(record, where)
         records.append(record)
     return records
 

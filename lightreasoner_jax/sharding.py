@@ -136,6 +136,11 @@ def batch_sharding(mesh: Mesh, ndim: int, rules: Rules = LOGICAL_AXIS_RULES, bat
     return logical_sharding(mesh, ('batch',) + (None,) * (ndim - 1), shape, rules)
 
 
+def batch_axis_size(mesh: Mesh, rules: Rules = LOGICAL_AXIS_RULES) -> int:
+    """Devices the 'batch' axis shards over: batch dimensions divisible by it are split, not replicated."""
+    return math.prod(mesh.shape[axis] for axis in _mesh_axes_for('batch', rules))
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 

@@ -259,7 +259,8 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     cfg = config.train
     optim = OptimConfig(**cfg.optim.to_dict())
     batching = train_data.BatchConfig(mode=cfg.mode, positions_per_update=cfg.positions_per_update,
-                                      grad_accum=cfg.grad_accum, length_bucket=cfg.length_bucket, seed=cfg.seed)
+                                      grad_accum=cfg.grad_accum, length_bucket=cfg.length_bucket, seed=cfg.seed,
+                                      row_multiple=shd.batch_axis_size(mesh))
     records, weights_field, min_kl = load_training_records(config, workdir)
     per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
     schedule_of_updates = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)

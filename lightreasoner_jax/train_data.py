@@ -54,6 +54,7 @@ class BatchConfig:
     grad_accum: int = 1            # microbatches per update (positions split evenly)
     length_bucket: int = 64        # row lengths padded to multiples of this (fewer compiles)
     seed: int = 0
+    row_multiple: int = 1          # row counts are multiples of this (the mesh's batch-axis size)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -128,8 +129,13 @@ def _rows(positions: Sequence[Position], mode: str) -> list[list[Position]]:
     return rows
 
 
-def _pow2(n: int) -> int:
-    return 1 << max(n - 1, 0).bit_length()
+def row_bucket(n: int, multiple: int = 1) -> int:
+    """n rows rounded up to a quarter-octave step (8, 10, 12, 14, 16, 20, 24, ...: at most 25% padding
+    and four shapes per doubling) that is also a multiple of `multiple` (the devices rows shard over)."""
+    octave = 1 << max(n - 1, 0).bit_length()
+    granule = max(octave // 8, 1)
+    granule = -(-granule // multiple) * multiple
+    return max(-(-n // granule) * granule, multiple)
 
 
 def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str, *, num_rows: int,
@@ -159,13 +165,13 @@ def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str
 
 def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
                    num_targets: int) -> TrainBatch:
-    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows to a power
-    of two, length to config.length_bucket; positions fixed) so few shapes compile."""
+    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows to a
+    row_bucket, length to config.length_bucket; positions fixed) so few shapes compile."""
     A = config.grad_accum
     n = len(positions)
     micro = [positions[i * n // A:(i + 1) * n // A] for i in range(A)]
     rows = [_rows(m, config.mode) for m in micro]
-    num_rows = _pow2(max(len(r) for r in rows))
+    num_rows = row_bucket(max(len(r) for r in rows), config.row_multiple)
     longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
     length = bucket_length(longest, config.length_bucket)
     batches = [make_batch(m, records, config.mode, num_rows=num_rows, length=length,

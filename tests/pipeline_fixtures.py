@@ -2,7 +2,7 @@
 
 import json
 
-from lightreasoner_jax.main import load_config_file
+from lightreasoner_jax.config_files import load_config_file
 from tests.chat_tokenizer import make_chat_tokenizer
 from tests.tiny_models import build_torch_model
 
