@@ -9,7 +9,9 @@ import ml_collections
 
 def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
-    c.stages = ('sample',)          # stages to run, in order
+    # Stages to run, in order: model_check, eval_base, sample, train, export, eval, report, and
+    # 'stage:variant' for the variants below. Finished stages are skipped when rerun.
+    c.stages = ('eval_base', 'sample', 'train', 'export', 'eval', 'report')
     c.coordinator_address = ''      # multi-host: coordinator 'host:port'; empty = auto-detect / single host
 
     # Device mesh ('data', 'fsdp', 'tensor'); one axis may be -1 to take the remaining devices.
@@ -92,6 +94,26 @@ def get_config() -> ml_collections.ConfigDict:
         max_to_keep=2,
         async_save=True,
     ))
+
+    # Evaluation (stages eval_base: the expert as loaded; eval: the tuned expert): greedy pass@1.
+    c.eval = ml_collections.ConfigDict(dict(
+        kind='gsm8k',               # 'gsm8k' ('####' answer, else the last number) | 'math' (last \\boxed{})
+        system_prompt='Please reason step by step, and put your final answer within \\boxed{}.',  # the paper's
+        template='',                # a plain prompt with '{question}' instead of the chat template
+        max_new_tokens=512,
+        batch_size=64,              # global rows per generate call
+        bucket=64,                  # prompt lengths padded to multiples of this
+        dtype='',                   # compute dtype; empty = expert.dtype
+    ))
+    c.eval.data = ml_collections.ConfigDict(dict(  # the evaluation questions, fields as in `data`
+        source='openai/gsm8k', config_name='main', split='test', question_field='question',
+        answer_field='answer', id_field='', limit=0, on_bad_row='error',
+    ))
+
+    # Variants: name -> overrides of this config, run by stages named 'stage:name' (e.g. 'train:sft',
+    # 'export:sft', 'eval:sft') in workdir/variants/<name>/, reading the main samples unless the
+    # stages also include 'sample:name'. The report puts every variant beside the main run.
+    c.variants = ml_collections.ConfigDict()
 
     # Export of the tuned expert (export stage).
     c.export = ml_collections.ConfigDict(dict(

@@ -1,7 +1,7 @@
 """Questions → chat-templated prompt ids.
 
-Question sets come from the Hugging Face hub (`openai/gsm8k`) or from local JSON Lines / Parquet files
-(a path or a glob). Every question gets a stable id, so samples, checkpoints and evaluations made
+Question sets come from the Hugging Face hub (`openai/gsm8k`), from local JSON Lines / Parquet files
+(a path or a glob), or from the toy world ('toyworld:train', 'toyworld:test'). Every question gets a stable id, so samples, checkpoints and evaluations made
 from different runs can be joined on it.
 """
 
@@ -131,7 +131,20 @@ def read_hub(name: str, config_name: str | None, split: str) -> Iterator[tuple[s
         yield f'{label} row {row_index}', row
 
 
+TOYWORLD_PREFIX = 'toyworld:'  # 'toyworld:train' / 'toyworld:test': the toy world's generated splits
+
+
+def read_toyworld(split: str) -> Iterator[tuple[str, dict]]:
+    from lightreasoner_jax.toyworld import world
+
+    for index, problem in enumerate(world.split(split)):
+        yield f'{TOYWORLD_PREFIX}{split} row {index}', problem.to_json()
+
+
 def read_rows(source: str | Path, config_name: str | None, split: str) -> Iterator[tuple[str, dict | _BadRow]]:
+    if str(source).startswith(TOYWORLD_PREFIX):
+        yield from read_toyworld(str(source)[len(TOYWORLD_PREFIX):])
+        return
     if not is_local_source(source):
         yield from read_hub(str(source), config_name, split)
         return

@@ -1,6 +1,8 @@
 """Entry point: `python -m lightreasoner_jax.main --config=configs/X.py --workdir=DIR`.
 
-Runs `config.stages` in order; each stage reads what earlier ones wrote in the workdir.
+Runs `config.stages` in order; each stage reads what earlier ones wrote in the workdir. A stage
+finished under the same config is skipped, one partly done resumes, and a workdir holding a stage run
+under another config is an error (stages.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from etils import epath
 from ml_collections import config_flags
 
 from lightreasoner_jax import sharding as shd
+from lightreasoner_jax import stages
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Path to an ml_collections config file.',
                                           lock_config=True)
@@ -20,20 +23,16 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory (local path or
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
-def _stage_functions():
-    from lightreasoner_jax import export, model_check, sampling, train
-    return {'model_check': model_check.run, 'sample': sampling.run, 'train': train.run, 'export': export.run}
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     config = _CONFIG.value
     shd.initialize_distributed(config.get('coordinator_address') or None)
-    stages = _stage_functions()
-    unknown = [s for s in config.stages if s not in stages]
-    if unknown:
-        raise app.UsageError(f'config.stages: unknown stage(s) {unknown}; available: {sorted(stages)}')
+    table = stages.stage_table()
+    try:
+        stages.check_stage_names(config, table)
+    except ValueError as err:
+        raise app.UsageError(str(err)) from None
     workdir = epath.Path(_WORKDIR.value)
     if jax.process_index() == 0:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -41,11 +40,11 @@ def main(argv):
     mesh = shd.make_mesh(**config.mesh.to_dict())
     logging.info('mesh %s over %d devices (%d processes)', dict(mesh.shape), jax.device_count(),
                  jax.process_count())
-    for name in config.stages:
-        logging.info('stage %s', name)
-        result = stages[name](config, workdir, mesh)
+    for stage in config.stages:
+        logging.info('stage %s', stage)
+        result, skipped = stages.run_stage(stage, config, workdir, mesh, table)
         if jax.process_index() == 0:
-            print(f'{name}: {json.dumps(result)}')
+            print(f'{stage}: {"complete, skipped: " if skipped else ""}{json.dumps(result)}', flush=True)
 
 
 if __name__ == '__main__':

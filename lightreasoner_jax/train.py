@@ -256,6 +256,7 @@ def load_training_records(config, workdir: epath.Path):
 
 
 def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
+    run_start = time.time()
     cfg = config.train
     optim = OptimConfig(**cfg.optim.to_dict())
     batching = train_data.BatchConfig(mode=cfg.mode, positions_per_update=cfg.positions_per_update,
@@ -352,5 +353,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
         progress.close()
         log.close()
     return {'steps': step, 'resumed_from': start, 'training_positions': schedule_of_updates.total,
-            'epochs': step / schedule_of_updates.updates_per_epoch}
+            'records_with_positions': sum(bool(p) for p in per_record),
+            'positions_trained': step * batching.positions_per_update,  # every update has exactly that many
+            'epochs': step / schedule_of_updates.updates_per_epoch, 'seconds_this_run': time.time() - run_start}
 
