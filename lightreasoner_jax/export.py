@@ -13,7 +13,7 @@ from flax import nnx
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax import train
 from lightreasoner_jax.models import save_hf
-from lightreasoner_jax.models.lora import merge_lora, save_peft_adapter
+from lightreasoner_jax.models.lora import LoraConfig, merge_lora, save_peft_adapter
 
 
 def load_trained(config, workdir: epath.Path, mesh):
@@ -29,15 +29,23 @@ def load_trained(config, workdir: epath.Path, mesh):
     return nnx.merge(graphdef, trainable, frozen), step
 
 
+def export(model, out_dir, *, tokenizer=None, lora: LoraConfig | None = None, base_model_name_or_path: str = '',
+           dtype=None, shard_size: int = 5 * 2**30) -> dict:
+    """Writes a trained Transformer as out_dir/merged (HF checkpoint, LoRA folded in) and, for a LoRA
+    model (`lora` given), out_dir/adapter (PEFT). Folds the LoRA into `model` in place. Every process
+    must call (gathering sharded tensors is collective); process 0 writes. Returns the two paths."""
+    out = epath.Path(out_dir)
+    if lora is not None:
+        save_peft_adapter(model, lora, out / 'adapter', base_model_name_or_path=base_model_name_or_path)
+        merge_lora(model)
+    save_hf(model, model.config, out / 'merged', tokenizer=tokenizer, dtype=dtype, shard_size=shard_size)
+    return {'merged': str(out / 'merged'), 'adapter': str(out / 'adapter') if lora is not None else None}
+
+
 def run(config, workdir: epath.Path, mesh) -> dict:
     model, step = load_trained(config, workdir, mesh)
-    out = workdir / 'export'
-    save_dtype = config.export.dtype or config.expert.dtype
-    if config.train.method == 'lora':
-        save_peft_adapter(model, train.lora_config(config), out / 'adapter',
-                          base_model_name_or_path=str(config.expert.path))
-        merge_lora(model)
-    save_hf(model, model.config, out / 'merged', tokenizer=str(config.expert.path), dtype=save_dtype,
-            shard_size=config.export.shard_size)
-    return {'step': step, 'merged': str(out / 'merged'),
-            'adapter': str(out / 'adapter') if config.train.method == 'lora' else None}
+    paths = export(model, workdir / 'export', tokenizer=str(config.expert.path),
+                   lora=train.lora_config(config) if config.train.method == 'lora' else None,
+                   base_model_name_or_path=str(config.expert.path), dtype=config.export.dtype or config.expert.dtype,
+                   shard_size=config.export.shard_size)
+    return {'step': step, **paths}

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import numpy as np
@@ -23,7 +23,7 @@ from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult
 from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
-from lightreasoner_jax.models import check_tokenizers_compatible, load_hf
+from lightreasoner_jax.models import Transformer, check_tokenizers_compatible, load_hf
 from lightreasoner_jax.progress import Progress
 from lightreasoner_jax.score import ContrastConfig, Scorer
 
@@ -75,6 +75,58 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
+def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, *,
+           contrast: ContrastConfig = ContrastConfig(), sampling: SamplingConfig = SamplingConfig(),
+           batch_size: int = 64, bucket: int = 64, system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT,
+           eos_ids: Sequence[int] | None = None, seed: int = 0,
+           on_batch: Callable[[list[dict]], None] | None = None, progress: bool = False) -> list[dict]:
+    """Questions -> sample records: the expert answers each question, both models score the answer
+    teacher-forced, and the contrast keeps the steps with KL >= beta and their soft targets.
+
+    One record per question (the contract in samples.py, plus expert_weights, num_plausible,
+    candidate_kl and completion_text), in batch order. `batch_size` is global; with several processes
+    each passes its own questions (possibly none) and every process must call. `on_batch` sees each
+    batch's records as they are made (the stage appends them to its file).
+    """
+    if eos_ids is None:
+        eos_ids = sorted(set(expert.config.eos_token_ids) | ({tokenizer.eos_token_id} - {None}))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+    todo = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=system_prompt or None))
+            for q in questions]
+    generator = Generator(expert, mesh, sampling=sampling, eos_ids=eos_ids, pad_id=pad_id,
+                          batch_size=batch_size, bucket=bucket)
+    scorer = Scorer(expert, amateur, mesh, contrast, batch_size=batch_size)
+    local_batch = generator.local_batch_size
+    batches = batches_by_length(todo, local_batch)
+    # Every process runs the same number of steps at the same shapes (the jitted calls are collective).
+    num_steps = shd.agree_max(len(batches))
+    rng = jax.random.key(seed)
+    bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0)
+    start, generated_tokens, kept_steps, out = time.time(), 0, 0, []
+    for step in range(num_steps):
+        batch = batches[step] if step < len(batches) else []
+        prompts = [p for _, p in batch]
+        length = shd.agree_max(generator.padded_length(prompts) if prompts else 1)
+        # fold in the first question id's hash so a resumed run samples each batch as before
+        completions = generator(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
+        prompt_ids, prompt_mask = left_pad(prompts, length, local_batch, pad_id)
+        completion_ids = np.full((local_batch, sampling.max_new_tokens), pad_id, np.int32)
+        lengths = np.zeros((local_batch,), np.int32)
+        for row, c in enumerate(completions):
+            completion_ids[row, :len(c)] = c
+            lengths[row] = len(c)
+        result = scorer(prompt_ids, prompt_mask, completion_ids, lengths)
+        records = make_records(batch, completions, result, contrast, tokenizer)
+        if on_batch is not None:
+            on_batch(records)
+        out.extend(records)
+        generated_tokens += int(lengths.sum())
+        kept_steps += sum(len(r['steps']) for r in records)
+        bar.update(len(batch), kept=kept_steps, tokens_per_s=generated_tokens / max(time.time() - start, 1e-9))
+    bar.close()
+    return out
+
+
 def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     start = time.time()
     process, processes = jax.process_index(), jax.process_count()
@@ -90,51 +142,22 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
     shared_vocab = min(expert.config.vocab_size, amateur.config.vocab_size)
     check_tokenizers_compatible(tokenizer, load_tokenizer(config.amateur.path), shared_vocab)
-    eos_ids = eos_token_ids(config.expert.path, tokenizer, expert.config)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
 
     questions, data_counts = data_lib.questions_from_config(data_cfg)
     mine = questions[process::processes]
-
     directory = workdir / 'samples'
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / samples_lib.sample_file_name(process, processes)
     done = {r['id'] for r in samples_lib.recover(path)}
-    todo = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=data_cfg.system_prompt or None))
-            for q in mine if q.id not in done]
+    todo = [q for q in mine if q.id not in done]
     logging.info('sample: %d questions for this process, %d already answered, %d to go',
                  len(mine), len(done), len(todo))
-
-    generator = Generator(expert, mesh, sampling=sampling, eos_ids=eos_ids, pad_id=pad_id,
-                          batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket)
-    scorer = Scorer(expert, amateur, mesh, contrast_cfg, batch_size=gen_cfg.batch_size)
-    local_batch = generator.local_batch_size
-    batches = batches_by_length(todo, local_batch)
-    # Every process runs the same number of steps at the same shapes (the jitted calls are collective).
-    num_steps = shd.agree_max(len(batches))
-    rng = jax.random.key(gen_cfg.seed)
-    progress = Progress('sample', len(todo), 'q', enabled=process == 0)
-    generated_tokens = kept_steps = 0
-    for step in range(num_steps):
-        batch = batches[step] if step < len(batches) else []
-        prompts = [p for _, p in batch]
-        length = shd.agree_max(generator.padded_length(prompts) if prompts else 1)
-        # fold in the first question id's hash so a resumed run samples each batch as before
-        completions = generator(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
-        prompt_ids, prompt_mask = left_pad(prompts, length, local_batch, pad_id)
-        completion_ids = np.full((local_batch, sampling.max_new_tokens), pad_id, np.int32)
-        lengths = np.zeros((local_batch,), np.int32)
-        for row, c in enumerate(completions):
-            completion_ids[row, :len(c)] = c
-            lengths[row] = len(c)
-        result = scorer(prompt_ids, prompt_mask, completion_ids, lengths)
-        records = make_records(batch, completions, result, contrast_cfg, tokenizer)
-        samples_lib.append_records(path, records)
-        generated_tokens += int(lengths.sum())
-        kept_steps += sum(len(r['steps']) for r in records)
-        elapsed = time.time() - start
-        progress.update(len(batch), kept=kept_steps, tokens_per_s=generated_tokens / max(elapsed, 1e-9))
-    progress.close()
+    records = sample(expert, amateur, tokenizer, todo, mesh, contrast=contrast_cfg, sampling=sampling,
+                     batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
+                     system_prompt=data_cfg.system_prompt or None,
+                     eos_ids=eos_token_ids(config.expert.path, tokenizer, expert.config), seed=gen_cfg.seed,
+                     on_batch=lambda rows: samples_lib.append_records(path, rows), progress=True)
+    generated_tokens = sum(len(r['completion_ids']) for r in records)
 
     shd.sync('sample-written')
     run_stats = {'seconds': time.time() - start, 'questions_this_run': len(todo),

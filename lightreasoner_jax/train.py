@@ -255,6 +255,87 @@ def load_training_records(config, workdir: epath.Path):
     return records, 'target_weights', cfg.min_kl if cfg.min_kl >= 0 else None
 
 
+class Trainer:
+    """The jitted update of one model on a mesh: trainable params (LoRA factors or all params) and
+    optimizer state live sharded on the device; `step` compiles once per batch shape."""
+
+    def __init__(self, model, mesh: jax.sharding.Mesh, *, method: str, optim: OptimConfig, use_dropout: bool,
+                 seed: int):
+        self.mesh = mesh
+        self.graphdef, trainable, frozen = nnx.split(model, trainable_filter(method), ...)
+        self.trainable_shardings = shd.state_shardings(trainable, mesh)
+        self.frozen_shardings = shd.state_shardings(frozen, mesh)
+        self.trainable = jax.device_put(trainable, self.trainable_shardings)
+        self.frozen = jax.device_put(frozen, self.frozen_shardings)
+        self.tx, self.schedule = make_optimizer(optim), learning_rate_schedule(optim)
+        with jax.set_mesh(mesh):
+            self.opt_state = jax.jit(self.tx.init)(self.trainable)
+        self.opt_shardings = jax.tree.map(lambda x: x.sharding, self.opt_state)
+        self.use_dropout = use_dropout
+        self.base_rng = jax.random.key(seed)
+        self._compiled: dict = {}
+
+    def _compiled_step(self, batch: train_data.TrainBatch):
+        """The jitted step and batch shardings for this batch's shapes (rows over the batch axis; the
+        few training positions replicated)."""
+        key = tuple(x.shape for x in batch)
+        if key not in self._compiled:
+            mesh = self.mesh
+            batch_shardings = train_data.TrainBatch(*(
+                shd.logical_sharding(mesh, (None, 'batch' if name in train_data.TrainBatch.ROW_FIELDS else None)
+                                     + (None,) * (x.ndim - 2), x.shape)
+                for name, x in zip(train_data.TrainBatch._fields, batch)))
+            fn = jax.jit(
+                lambda t, o, f, b, s, r: train_step(self.graphdef, t, o, f, b, s, r, tx=self.tx,
+                                                    schedule=self.schedule, use_dropout=self.use_dropout),
+                in_shardings=(self.trainable_shardings, self.opt_shardings, self.frozen_shardings, batch_shardings,
+                              shd.replicated(mesh), shd.replicated(mesh)),
+                out_shardings=(self.trainable_shardings, self.opt_shardings, shd.replicated(mesh)),
+                donate_argnums=(0, 1))
+            self._compiled[key] = (fn, batch_shardings)
+        return self._compiled[key]
+
+    def step(self, batch: train_data.TrainBatch, step: int) -> dict:
+        """One update with the batch of update number `step`; returns its metrics (device arrays)."""
+        fn, shardings = self._compiled_step(batch)
+        device_batch = train_data.TrainBatch(*(shd.put_global(x, s) for x, s in zip(batch, shardings)))
+        with jax.set_mesh(self.mesh):
+            self.trainable, self.opt_state, metrics = fn(self.trainable, self.opt_state, self.frozen, device_batch,
+                                                         step, self.base_rng)
+        return metrics
+
+    def model(self):
+        """The model with the current trained params (LoRA, if any, still separate)."""
+        return nnx.merge(self.graphdef, self.trainable, self.frozen)
+
+
+def train(model, records, mesh: jax.sharding.Mesh, *, method: str = 'lora', lora: LoraConfig | None = None,
+          optim: OptimConfig = OptimConfig(), batching: train_data.BatchConfig = train_data.BatchConfig(),
+          weights_field: str = 'target_weights', min_kl: float | None = None, seed: int = 0):
+    """Fine-tunes `model` (a Transformer) on sample records in memory: no checkpoints, no files.
+
+    records: sample records (see samples.py; `sft.sft_records` for ground-truth answers).
+    method 'lora' adds `lora` adapters (default LoraConfig()) unless the model has some already;
+    'full' trains every param. weights_field 'target_weights' is the contrastive target, 'expert_weights'
+    the expert's own (w/o contrast); min_kl re-selects stored steps. Returns (model, metrics per update:
+    dicts of floats loss, grad_norm, lr, positions). The trained model keeps LoRA separate
+    (`models.lora.merge_lora` folds it in).
+    """
+    if method == 'lora' and not jax.tree.leaves(nnx.state(model, nnx.LoRAParam)):
+        add_lora(model, lora or LoraConfig(), nnx.Rngs(seed))
+    batching = dataclasses.replace(batching, row_multiple=shd.batch_axis_size(mesh))
+    per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
+    schedule = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
+    num_targets = train_data.max_targets(records, weights_field)
+    dropout = method == 'lora' and (lora or LoraConfig()).dropout > 0
+    trainer = Trainer(model, mesh, method=method, optim=optim, use_dropout=dropout, seed=seed)
+    history = []
+    for step in range(optim.num_steps):
+        batch = train_data.update_batches(schedule.positions(step), records, batching, num_targets)
+        history.append(trainer.step(batch, step))
+    return trainer.model(), [{k: float(v) for k, v in jax.device_get(m).items()} for m in history]
+
+
 def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     run_start = time.time()
     cfg = config.train
@@ -268,17 +349,8 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     num_targets = train_data.max_targets(records, weights_field)
 
     model = load_model_to_train(config, mesh)
-    graphdef, trainable, frozen = nnx.split(model, trainable_filter(cfg.method), ...)
-    trainable_shardings = shd.state_shardings(trainable, mesh)
-    frozen_shardings = shd.state_shardings(frozen, mesh)
-    trainable = jax.device_put(trainable, trainable_shardings)
-    frozen = jax.device_put(frozen, frozen_shardings)
-    tx = make_optimizer(optim)
-    lr_schedule = learning_rate_schedule(optim)
-    with jax.set_mesh(mesh):
-        opt_state = jax.jit(tx.init)(trainable)
-    opt_shardings = jax.tree.map(lambda x: x.sharding, opt_state)
-    use_dropout = cfg.method == 'lora' and cfg.lora.dropout > 0
+    trainer = Trainer(model, mesh, method=cfg.method, optim=optim, seed=cfg.seed,
+                      use_dropout=cfg.method == 'lora' and cfg.lora.dropout > 0)
 
     fingerprint = {'expert': str(config.expert.path), 'method': cfg.method, 'objective': cfg.objective,
                    'mode': cfg.mode, 'seed': cfg.seed, 'positions_per_update': cfg.positions_per_update,
@@ -288,45 +360,21 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     start = 0
     if manager.latest_step() is not None:
         start = manager.latest_step()
-        trainable, opt_state = restore(manager, start, trainable, opt_state, json.loads(json.dumps(fingerprint)))
+        trainer.trainable, trainer.opt_state = restore(manager, start, trainer.trainable, trainer.opt_state,
+                                                       json.loads(json.dumps(fingerprint)))
         logging.info('train: resumed from step %d', start)
     process0 = jax.process_index() == 0
     log = MetricsLog(workdir / 'train', start, enabled=process0)
 
-    step_fns: dict = {}
-
-    def compiled_step(batch):
-        """The jitted step and batch shardings for this batch's shapes (rows over data/fsdp; the few
-        training positions replicated)."""
-        key = tuple(x.shape for x in batch)
-        if key not in step_fns:
-            batch_shardings = train_data.TrainBatch(*(
-                shd.logical_sharding(mesh, (None, 'batch' if name in train_data.TrainBatch.ROW_FIELDS else None)
-                                     + (None,) * (x.ndim - 2), x.shape)
-                for name, x in zip(train_data.TrainBatch._fields, batch)))
-            fn = jax.jit(
-                lambda t, o, f, b, s, r: train_step(graphdef, t, o, f, b, s, r, tx=tx, schedule=lr_schedule,
-                                                    use_dropout=use_dropout),
-                in_shardings=(trainable_shardings, opt_shardings, frozen_shardings, batch_shardings,
-                              shd.replicated(mesh), shd.replicated(mesh)),
-                out_shardings=(trainable_shardings, opt_shardings, shd.replicated(mesh)),
-                donate_argnums=(0, 1))
-            step_fns[key] = (fn, batch_shardings)
-        return step_fns[key]
-
     stop = {'requested': False}
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
-    base_rng = jax.random.key(cfg.seed)
     pending, last_log, tokens = [], time.time(), 0
     progress = Progress('train', optim.num_steps, 'step', enabled=process0, initial=start)
     step = start
     try:
         while step < optim.num_steps:
             batch = train_data.update_batches(schedule_of_updates.positions(step), records, batching, num_targets)
-            fn, shardings = compiled_step(batch)
-            device_batch = train_data.TrainBatch(*(shd.put_global(x, s) for x, s in zip(batch, shardings)))
-            with jax.set_mesh(mesh):
-                trainable, opt_state, metrics = fn(trainable, opt_state, frozen, device_batch, step, base_rng)
+            metrics = trainer.step(batch, step)
             tokens += int(batch.attention_mask.sum())
             step += 1
             pending.append((step, metrics))
@@ -341,12 +389,12 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
             meta = {'step': step, 'seed': cfg.seed, 'fingerprint': fingerprint}
             preempted = manager.reached_preemption(step)
             if stop['requested'] or preempted:
-                save(manager, step, trainable, opt_state, meta, force=True)
+                save(manager, step, trainer.trainable, trainer.opt_state, meta, force=True)
                 manager.wait_until_finished()
                 logging.warning('train: stopped at step %d by %s; checkpoint saved', step,
                                 'SIGTERM' if stop['requested'] else 'preemption')
                 raise SystemExit(143 if stop['requested'] else 0)
-            save(manager, step, trainable, opt_state, meta, force=step == optim.num_steps)
+            save(manager, step, trainer.trainable, trainer.opt_state, meta, force=step == optim.num_steps)
         manager.wait_until_finished()
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
