@@ -50,8 +50,9 @@ def flag_value(value) -> str:
 
 
 def main_command(config: str, workdir: str, point: dict, extra: list[str]) -> list[str]:
-    return [sys.executable, '-m', 'lightreasoner_jax.main', f'--config={config}', f'--workdir={workdir}',
-            *[f'--config.{key}={flag_value(value)}' for key, value in point.items()], *extra]
+    # the point's overrides come last: they win over the same field in `extra`
+    return [sys.executable, '-m', 'lightreasoner_jax.main', f'--config={config}', f'--workdir={workdir}', *extra,
+            *[f'--config.{key}={flag_value(value)}' for key, value in point.items()]]
 
 
 def summarize(root: Path, sweep: list[dict], statuses: dict[str, str]) -> list[dict]:
@@ -83,7 +84,8 @@ def _fmt(value) -> str:
 def summary_markdown(rows: list[dict], keys: list[str]) -> str:
     columns = keys + ['status', 'base_accuracy', 'tuned_accuracy', 'change', 'kept_rate', 'final_loss']
     lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-    lines += ['| ' + ' | '.join(_fmt(row.get(c)) for c in columns) + ' |' for row in rows]
+    lines += ['| ' + ' | '.join([str(row.get(k)) for k in keys] + [_fmt(row.get(c)) for c in columns[len(keys):]])
+              + ' |' for row in rows]
     return '\n'.join(lines) + '\n'
 
 
@@ -102,7 +104,7 @@ def run_sweep(config: str, sweep_file: str, root: str, launcher: str = 'local', 
             print(shlex.join(['python'] + command[1:]))
             continue
         if launcher == 'tpu_pod':
-            args = ' '.join(command[5:])
+            args = shlex.join(command[5:])
             print(f'WORKDIR={shlex.quote(str(workdir))} CONFIG={shlex.quote(config)} ARGS={shlex.quote(args)} '
                   'bash launch/tpu_pod.sh')
             continue
