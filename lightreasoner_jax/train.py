@@ -304,6 +304,10 @@ class Trainer:
                                                          step, self.base_rng)
         return metrics
 
+    @property
+    def compiled_shapes(self) -> list[tuple]:
+        return list(self._compiled)
+
     def model(self):
         """The model with the current trained params (LoRA, if any, still separate)."""
         return nnx.merge(self.graphdef, self.trainable, self.frozen)
@@ -403,5 +407,6 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     return {'steps': step, 'resumed_from': start, 'training_positions': schedule_of_updates.total,
             'records_with_positions': sum(bool(p) for p in per_record),
             'positions_trained': step * batching.positions_per_update,  # every update has exactly that many
-            'epochs': step / schedule_of_updates.updates_per_epoch, 'seconds_this_run': time.time() - run_start}
+            'epochs': step / schedule_of_updates.updates_per_epoch, 'seconds_this_run': time.time() - run_start,
+            'compiled_batch_shapes': len(trainer.compiled_shapes)}
 
