@@ -76,7 +76,8 @@ def main():
         counts['kept_contrast_right'] += int((c_right & kept).sum())
         counts['fixed_by_contrast'] += int((c_right & ~e_right & valid).sum())
         counts['broken_by_contrast'] += int((e_right & ~c_right & valid).sum())
-    report = {'expert': args.expert, 'amateur': args.amateur, 'alpha': args.alpha, 'beta': args.beta,
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    report = {'expert': os.path.relpath(args.expert, root), 'amateur': os.path.relpath(args.amateur, root), 'alpha': args.alpha, 'beta': args.beta,
               'problems': len(questions), **counts,
               'expert_step_accuracy': counts['expert_right'] / counts['steps'],
               'contrast_step_accuracy': counts['contrast_right'] / counts['steps'],

@@ -77,7 +77,7 @@ def run_rows(config, workdir: epath.Path) -> list[dict]:
             row.update(accuracy=evaluation['accuracy'], correct=evaluation['correct'], total=evaluation['total'])
         rows.append(row)
     base_accuracy = base['accuracy'] if base else None
-    for row in rows:
+    for row in rows[1 if base else 0:]:
         if base_accuracy is not None and row.get('accuracy') is not None:
             row['change'] = row['accuracy'] - base_accuracy
     return rows
