@@ -13,6 +13,7 @@ and the same under variants/<name>/), so it can be rerun at any time and reports
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
@@ -126,7 +127,9 @@ def write_plots(out: epath.Path, config, rows, kl, per_answer, sizes, curves) ->
 
     def save(fig, name):
         fig.tight_layout()
-        fig.savefig(out / name, dpi=100)
+        buffer = io.BytesIO()  # through bytes: the workdir may be gs://, which matplotlib cannot open
+        fig.savefig(buffer, format='png', dpi=100)
+        (out / name).write_bytes(buffer.getvalue())
         plt.close(fig)
         written.append(name)
 

@@ -5,7 +5,9 @@ Record (DESIGN.md): {"id", "prompt_ids", "completion_ids", "steps", "kl", "targe
 prompt_ids + completion_ids[:t]. Extra fields are allowed.
 
 Appends write whole lines, then flush and fsync, so a killed writer leaves at most one torn last
-line; `recover` drops it (truncating the file) and returns the records before it.
+line; `recover` drops it (truncating the file) and returns the records before it. On object stores
+(gs://, through etils.epath), which cannot append, an append rewrites the object with the new lines
+added: each object write is atomic, so nothing is ever torn there.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
+
+from etils import epath
 
 REQUIRED_FIELDS = ('id', 'prompt_ids', 'completion_ids', 'steps', 'kl', 'target_ids', 'target_weights')
 FILE_PATTERN = re.compile(r'samples-(\d{5})-of-(\d{5})\.jsonl$')
@@ -59,18 +62,25 @@ def validate_record(record, where: str) -> None:
             raise SampleFileError(f'{where}: target_weights[{j}] must be non-negative and sum to 1 (sum {total:.6f})')
 
 
+def is_local(path) -> bool:
+    return '://' not in os.fspath(path)
+
+
 def recover(path, validate: Callable[[dict, str], None] | None = validate_record) -> list[dict]:
     """Records of a (possibly interrupted) JSON Lines file (samples by default; `validate` checks each
     record, given its file:line). Bytes after the last newline are a torn write from a killed writer:
     they are cut off the file. A bad complete line is an error."""
-    path = Path(path)
+    path = epath.Path(path)
     if not path.exists():
         return []
     data = path.read_bytes()
     complete_end = data.rfind(b'\n') + 1
     if complete_end < len(data):
-        with path.open('r+b') as f:
-            f.truncate(complete_end)
+        if is_local(path):
+            with open(path, 'r+b') as f:
+                f.truncate(complete_end)
+        else:
+            path.write_bytes(data[:complete_end])
     records = []
     for number, line in enumerate(data[:complete_end].splitlines(), start=1):
         where = f'{path}:{number}'
@@ -89,14 +99,18 @@ def append_records(path, records: Iterable[dict]) -> None:
     text = ''.join(json.dumps(r, separators=(',', ':')) + '\n' for r in records)
     if not text:
         return
+    if not is_local(path):
+        path = epath.Path(path)
+        path.write_bytes((path.read_bytes() if path.exists() else b'') + text.encode('utf-8'))
+        return
     with open(path, 'a', encoding='utf-8') as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
 
 
-def sample_files(directory) -> list[Path]:
-    directory = Path(directory)
+def sample_files(directory) -> list[epath.Path]:
+    directory = epath.Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f'{directory}: no samples directory')
     files = sorted(p for p in directory.iterdir() if FILE_PATTERN.search(p.name))

@@ -73,3 +73,19 @@ def test_read_samples_errors(tmp_path):
     write(tmp_path / 'samples-00001-of-00002.jsonl', line.replace('q1', 'q3'))
     with pytest.raises(samples_lib.SampleFileError, match='different process counts'):
         samples_lib.read_samples(tmp_path)
+
+
+def test_object_store_paths_rewrite_instead_of_appending(tmp_path, monkeypatch):
+    """gs:// cannot append: the object is rewritten with the new lines (exercised on a local path)."""
+    from lightreasoner_jax import samples as samples_module
+    monkeypatch.setattr(samples_module, 'is_local', lambda path: False)
+    path = tmp_path / 'samples-00000-of-00001.jsonl'
+    first = {'id': 'a', 'prompt_ids': [1], 'completion_ids': [2], 'steps': [0], 'kl': [1.0],
+             'target_ids': [[2]], 'target_weights': [[1.0]]}
+    second = dict(first, id='b')
+    samples_module.append_records(path, [first])
+    samples_module.append_records(path, [second])
+    assert [r['id'] for r in samples_module.recover(path)] == ['a', 'b']
+    path.write_bytes(path.read_bytes() + b'{"id": "c", "prom')  # a torn object left by another writer
+    assert [r['id'] for r in samples_module.recover(path)] == ['a', 'b']
+    assert path.read_bytes().endswith(b'\n')
