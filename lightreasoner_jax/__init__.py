@@ -11,28 +11,30 @@ The pieces a researcher composes (each documented with shapes and dtypes):
     export                 trained model -> merged HF checkpoint + PEFT adapter (export.py)
 
 `generate`, `contrast`, `train`, `evaluate` and `export` are also the names of their modules; each
-such module is callable, so `lightreasoner_jax.contrast(...)` and `lightreasoner_jax.contrast.contrast(...)`
-are the same call, and `from lightreasoner_jax.contrast import ContrastResult` still works.
+such module is callable (callable_module.py), so `lightreasoner_jax.contrast(...)` and
+`lightreasoner_jax.contrast.contrast(...)` are the same call, and `from lightreasoner_jax.contrast
+import ContrastResult` still works. The pieces are imported on first use, so importing a light
+module (the toy world's problem generator, sweeps) does not load JAX.
 """
 
 from __future__ import annotations
 
 import importlib
-import types
 
-
-class _CallableModule(types.ModuleType):
-    """A module that, called, calls its function of the same name."""
-
-    def __call__(self, *args, **kwargs):
-        return getattr(self, self.__name__.rsplit('.', 1)[1])(*args, **kwargs)
-
-
-for _name in ('generate', 'contrast', 'train', 'evaluate', 'export'):
-    importlib.import_module(f'{__name__}.{_name}').__class__ = _CallableModule
-
-from lightreasoner_jax import contrast, evaluate, export, generate, train  # noqa: E402
-from lightreasoner_jax.models import load_hf, save_hf  # noqa: E402
-from lightreasoner_jax.sampling import sample  # noqa: E402
+_MODULES = ('generate', 'contrast', 'train', 'evaluate', 'export')
+_FUNCTIONS = {'load_hf': 'lightreasoner_jax.models', 'save_hf': 'lightreasoner_jax.models',
+              'sample': 'lightreasoner_jax.sampling'}
 
 __all__ = ['load_hf', 'save_hf', 'generate', 'contrast', 'sample', 'train', 'evaluate', 'export']
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f'{__name__}.{name}')
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

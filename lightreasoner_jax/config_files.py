@@ -12,17 +12,23 @@ from pathlib import Path
 import ml_collections
 
 
-def load_config_file(path) -> ml_collections.ConfigDict:
-    """A config file's get_config()."""
+def load_function(path, function: str, kind: str):
+    """The function `function` of the Python file at `path` (a `kind` file: 'config', 'sweep'), loaded
+    by path so the file needs no package around it."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f'{path}: no such config file')
-    spec = importlib.util.spec_from_file_location(f'lightreasoner_config_{path.stem}', path)
+        raise FileNotFoundError(f'{path}: no such {kind} file')
+    spec = importlib.util.spec_from_file_location(f'lightreasoner_{kind}_{path.stem}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if not hasattr(module, 'get_config'):
-        raise AttributeError(f'{path}: a config file must define get_config()')
-    return module.get_config()
+    if not hasattr(module, function):
+        raise AttributeError(f'{path}: a {kind} file must define {function}()')
+    return getattr(module, function)
+
+
+def load_config_file(path) -> ml_collections.ConfigDict:
+    """A config file's get_config()."""
+    return load_function(path, 'get_config', 'config')()
 
 
 def load_sibling(file: str, name: str) -> ml_collections.ConfigDict:

@@ -17,6 +17,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from lightreasoner_jax.callable_module import make_callable
+
 
 class ContrastResult(NamedTuple):
     kl: jax.Array              # [B, T] f32  KL(p_E || p_A)
@@ -71,3 +73,6 @@ def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: floa
     selected = valid.astype(bool) & (kl >= beta)
     return ContrastResult(kl, selected, target_ids, weights, num_plausible, expert_weights)
 
+
+
+make_callable(__name__)  # lightreasoner_jax.contrast(...) calls contrast() (callable_module.py)

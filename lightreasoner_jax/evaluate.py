@@ -21,10 +21,13 @@ from etils import epath
 from lightreasoner_jax import answers, samples as samples_lib
 from lightreasoner_jax import data as data_lib
 from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.callable_module import make_callable
+from lightreasoner_jax.export import load_trained
 from lightreasoner_jax.generate import Generator, SamplingConfig
 from lightreasoner_jax.models import Transformer, load_hf
 from lightreasoner_jax.progress import Progress
-from lightreasoner_jax.sampling import batches_by_length, eos_token_ids, load_tokenizer
+from lightreasoner_jax.sampling import (collective_batches, eos_token_ids, load_tokenizer, model_eos_ids,
+                                        pad_token_id)
 
 PAPER_SYSTEM_PROMPT = 'Please reason step by step, and put your final answer within \\boxed{}.'
 
@@ -65,19 +68,15 @@ def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Questio
     if missing:
         raise data_lib.DataError(f'{len(missing)} questions have no reference answer (first: {missing[0]!r})')
     if eos_ids is None:
-        eos_ids = sorted(set(model.config.eos_token_ids) | ({tokenizer.eos_token_id} - {None}))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+        eos_ids = model_eos_ids(tokenizer, model.config)
     generator = Generator(model, mesh, sampling=SamplingConfig(max_new_tokens=settings.max_new_tokens),
-                          eos_ids=eos_ids, pad_id=pad_id, batch_size=settings.batch_size, bucket=settings.bucket)
+                          eos_ids=eos_ids, pad_id=pad_token_id(tokenizer, eos_ids), batch_size=settings.batch_size,
+                          bucket=settings.bucket)
     prompts = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=settings.system_prompt or None,
                                              template=settings.template or None)) for q in questions]
-    batches = batches_by_length(prompts, generator.local_batch_size)
-    num_steps = shd.agree_max(len(batches))
     bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0)
     results, correct = [], 0
-    for step in range(num_steps):
-        batch = batches[step] if step < len(batches) else []
-        length = shd.agree_max(generator.padded_length([p for _, p in batch]) if batch else 1)
+    for batch, length in collective_batches(prompts, generator):
         completions = generator([p for _, p in batch], jax.random.key(0), length=length)
         records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)]
         if on_batch is not None:
@@ -141,19 +140,21 @@ def settings_from_config(config) -> EvalSettings:
                         max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, bucket=cfg.bucket)
 
 
-def _eval_questions(config) -> list[data_lib.Question]:
+def _evaluate_stage(config, model: Transformer, mesh, workdir: epath.Path, name: str, where: str) -> dict:
+    """The eval stages' common part: config.eval's questions and settings, the expert's tokenizer and EOS
+    ids, outputs in workdir/eval/<name>/; returns accuracy, correct, total."""
+    tokenizer = load_tokenizer(config.expert.path)
     questions, _ = data_lib.questions_from_config(config.eval.data)
-    return questions
+    metrics = evaluate_to_dir(model, tokenizer, questions, mesh, settings_from_config(config),
+                              workdir / 'eval' / name, info={'model': where},
+                              eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
+    return {k: metrics[k] for k in ('accuracy', 'correct', 'total')} if metrics else {}
 
 
 def run_base(config, workdir: epath.Path, mesh) -> dict:
     """Stage `eval_base`: the expert before tuning."""
     model = load_hf(config.expert.path, mesh=mesh, dtype=config.eval.dtype or config.expert.dtype)
-    tokenizer = load_tokenizer(config.expert.path)
-    metrics = evaluate_to_dir(model, tokenizer, _eval_questions(config), mesh, settings_from_config(config),
-                              workdir / 'eval' / 'base', info={'model': str(config.expert.path)},
-                              eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
-    return _short(metrics)
+    return _evaluate_stage(config, model, mesh, workdir, 'base', str(config.expert.path))
 
 
 def tuned_model(config, workdir: epath.Path, mesh) -> tuple[Transformer, str]:
@@ -161,20 +162,14 @@ def tuned_model(config, workdir: epath.Path, mesh) -> tuple[Transformer, str]:
     merged = workdir / 'export' / 'merged'
     if (merged / 'config.json').exists():
         return load_hf(merged, mesh=mesh, dtype=config.eval.dtype or config.expert.dtype), str(merged)
-    from lightreasoner_jax import export
-    model, step = export.load_trained(config, workdir, mesh)
+    model, step = load_trained(config, workdir, mesh)
     return model, f'{workdir / "checkpoints"}@{step}'
 
 
 def run_tuned(config, workdir: epath.Path, mesh) -> dict:
     """Stage `eval`: the expert after tuning."""
     model, where = tuned_model(config, workdir, mesh)
-    tokenizer = load_tokenizer(config.expert.path)
-    metrics = evaluate_to_dir(model, tokenizer, _eval_questions(config), mesh, settings_from_config(config),
-                              workdir / 'eval' / 'tuned', info={'model': where},
-                              eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
-    return _short(metrics)
+    return _evaluate_stage(config, model, mesh, workdir, 'tuned', where)
 
 
-def _short(metrics: dict) -> dict:
-    return {k: metrics[k] for k in ('accuracy', 'correct', 'total')} if metrics else {}
+make_callable(__name__)  # lightreasoner_jax.evaluate(...) calls evaluate() (callable_module.py)

@@ -12,6 +12,7 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax import train
+from lightreasoner_jax.callable_module import make_callable
 from lightreasoner_jax.models import save_hf
 from lightreasoner_jax.models.lora import LoraConfig, merge_lora, save_peft_adapter
 
@@ -49,3 +50,6 @@ def run(config, workdir: epath.Path, mesh) -> dict:
                    base_model_name_or_path=str(config.expert.path), dtype=config.export.dtype or config.expert.dtype,
                    shard_size=config.export.shard_size)
     return {'step': step, **paths}
+
+
+make_callable(__name__)  # lightreasoner_jax.export(...) calls export() (callable_module.py)

@@ -16,6 +16,7 @@ import numpy as np
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.callable_module import make_callable
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
 
@@ -163,3 +164,6 @@ class Generator:
         rows = shd.process_rows(self.batch_size)
         tokens, lengths = shd.to_host(out.tokens)[rows], shd.to_host(out.lengths)[rows]
         return [tokens[row, :lengths[row]].tolist() for row in range(len(prompts))]
+
+
+make_callable(__name__)  # lightreasoner_jax.generate(...) calls generate() (callable_module.py)

@@ -22,7 +22,7 @@ import numpy as np
 from etils import epath
 
 from lightreasoner_jax import samples as samples_lib
-from lightreasoner_jax.stages import stage_context
+from lightreasoner_jax.stages import record_path, stage_context
 
 VARIANT_LABELS = {'sft': 'SFT', 'no_selection': 'w/o selection', 'no_contrast': 'w/o contrast'}
 
@@ -37,9 +37,8 @@ def _json_lines(path: epath.Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _stage_seconds(workdir: epath.Path, stage: str) -> float | None:
-    record = _json(workdir / 'stages' / f'{stage.replace(":", "@")}.json')
-    return record['seconds'] if record else None
+def _stage_record(workdir: epath.Path, stage: str) -> dict:
+    return _json(record_path(workdir, stage)) or {}
 
 
 def _sum(*values):
@@ -47,40 +46,41 @@ def _sum(*values):
     return sum(present) if present else None
 
 
-def run_rows(config, workdir: epath.Path) -> list[dict]:
-    """One row per run that has an evaluation: the base model, the main run, each variant."""
-    stats = _json(workdir / 'samples' / 'stats.json') or {}
+def run_rows(config, workdir: epath.Path, stats: dict) -> list[dict]:
+    """One row per run that has an evaluation: the base model, the main run, each variant. stats: the
+    main samples' stats.json."""
     rows = []
     base = _json(workdir / 'eval' / 'base' / 'metrics.json')
     if base:
         rows.append({'run': 'base', 'label': 'Baseline (expert)', 'accuracy': base['accuracy'],
                      'correct': base['correct'], 'total': base['total']})
-    runs = [('main', 'LightReasoner', workdir, '')]
-    runs += [(name, VARIANT_LABELS.get(name, name), workdir / 'variants' / name, f':{name}')
-             for name in (config.get('variants') or {})]
-    for name, label, run_dir, suffix in runs:
+    runs = [('main', 'LightReasoner', '')]
+    runs += [(name, VARIANT_LABELS.get(name, name), f':{name}') for name in (config.get('variants') or {})]
+    for name, label, suffix in runs:
+        run_config, run_dir = stage_context(config, workdir, f'train{suffix}')
         evaluation = _json(run_dir / 'eval' / 'tuned' / 'metrics.json')
-        trained = (_json(workdir / 'stages' / f'train{suffix.replace(":", "@")}.json') or {}).get('result', {})
+        train_record = _stage_record(workdir, f'train{suffix}')
+        trained = train_record.get('result', {})
         if evaluation is None and not trained:
             continue
         own_samples = (run_dir / 'samples' / 'stats.json').exists() and suffix
         sample_stats = (_json(run_dir / 'samples' / 'stats.json') if own_samples else stats) or {}
         sample_stage = f'sample{suffix}' if own_samples else 'sample'
-        objective = stage_context(config, workdir, f'train{suffix}')[0].train.objective
+        objective = run_config.train.objective
         uses_samples = objective != 'sft'
         row = {'run': name, 'label': label, 'objective': objective,
                'training_records': trained.get('records_with_positions'),
                'tokens_tuned': trained.get('positions_trained'),
                'problems_sampled': sample_stats.get('questions') if uses_samples else None,
-               'seconds': _sum(_stage_seconds(workdir, sample_stage) if uses_samples else None,
-                               _stage_seconds(workdir, f'train{suffix}'))}
+               'seconds': _sum(_stage_record(workdir, sample_stage).get('seconds') if uses_samples else None,
+                               train_record.get('seconds'))}
         if evaluation:
             row.update(accuracy=evaluation['accuracy'], correct=evaluation['correct'], total=evaluation['total'])
         rows.append(row)
-    base_accuracy = base['accuracy'] if base else None
-    for row in rows[1 if base else 0:]:
-        if base_accuracy is not None and row.get('accuracy') is not None:
-            row['change'] = row['accuracy'] - base_accuracy
+    if base:
+        for row in rows[1:]:
+            if row.get('accuracy') is not None:
+                row['change'] = row['accuracy'] - base['accuracy']
     return rows
 
 
@@ -220,11 +220,11 @@ def run(config, workdir: epath.Path, mesh=None) -> dict:
         return {}
     out = workdir / 'report'
     out.mkdir(parents=True, exist_ok=True)
-    rows = run_rows(config, workdir)
+    stats = _json(workdir / 'samples' / 'stats.json') or {}
+    rows = run_rows(config, workdir, stats)
     kl, per_answer, sizes = sampled_steps(workdir)
     curves = training_curves(config, workdir)
     plots = write_plots(out, config, rows, kl, per_answer, sizes, curves)
-    stats = _json(workdir / 'samples' / 'stats.json') or {}
     (workdir / 'report.md').write_text(markdown(config, rows, stats, plots, curves))
     metrics = {'runs': rows, 'sampling': stats,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}

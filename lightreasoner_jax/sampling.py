@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import jax
 import numpy as np
@@ -33,11 +33,17 @@ def load_tokenizer(path):
     return AutoTokenizer.from_pretrained(os.fspath(path))
 
 
-def eos_token_ids(model_path, tokenizer, model_config) -> tuple[int, ...]:
-    """The union of the tokenizer's, generation_config.json's and config.json's EOS ids."""
+def model_eos_ids(tokenizer, model_config) -> tuple[int, ...]:
+    """The union of the tokenizer's and the model config's EOS ids (for a model known only in memory)."""
     ids = set(model_config.eos_token_ids)
     if tokenizer.eos_token_id is not None:
         ids.add(int(tokenizer.eos_token_id))
+    return tuple(sorted(ids))
+
+
+def eos_token_ids(model_path, tokenizer, model_config) -> tuple[int, ...]:
+    """The union of the tokenizer's, generation_config.json's and config.json's EOS ids."""
+    ids = set(model_eos_ids(tokenizer, model_config))
     generation_config = epath.Path(model_path) / 'generation_config.json'
     if generation_config.exists():
         eos = json.loads(generation_config.read_text()).get('eos_token_id')
@@ -75,6 +81,21 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
+def collective_batches(items, generator: Generator) -> Iterator[tuple[list, int]]:
+    """(batch, padded prompt length) over this process's (question, prompt_ids) items, batched by
+    length. Every process gets the same number of batches and the same lengths (empty batches pad the
+    shorter lists), because the jitted calls they feed are collective."""
+    batches = batches_by_length(items, generator.local_batch_size)
+    for step in range(shd.agree_max(len(batches))):
+        batch = batches[step] if step < len(batches) else []
+        yield batch, shd.agree_max(generator.padded_length([p for _, p in batch]) if batch else 1)
+
+
+def pad_token_id(tokenizer, eos_ids: Sequence[int]) -> int:
+    """The tokenizer's pad id, else the first EOS id."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+
+
 def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, *,
            contrast: ContrastConfig = ContrastConfig(), sampling: SamplingConfig = SamplingConfig(),
            batch_size: int = 64, bucket: int = 64, system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT,
@@ -89,24 +110,19 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
     batch's records as they are made (the stage appends them to its file).
     """
     if eos_ids is None:
-        eos_ids = sorted(set(expert.config.eos_token_ids) | ({tokenizer.eos_token_id} - {None}))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+        eos_ids = model_eos_ids(tokenizer, expert.config)
+    pad_id = pad_token_id(tokenizer, eos_ids)
     todo = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=system_prompt or None))
             for q in questions]
     generator = Generator(expert, mesh, sampling=sampling, eos_ids=eos_ids, pad_id=pad_id,
                           batch_size=batch_size, bucket=bucket)
     scorer = Scorer(expert, amateur, mesh, contrast, batch_size=batch_size)
     local_batch = generator.local_batch_size
-    batches = batches_by_length(todo, local_batch)
-    # Every process runs the same number of steps at the same shapes (the jitted calls are collective).
-    num_steps = shd.agree_max(len(batches))
     rng = jax.random.key(seed)
     bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0)
     start, generated_tokens, kept_steps, out = time.time(), 0, 0, []
-    for step in range(num_steps):
-        batch = batches[step] if step < len(batches) else []
+    for batch, length in collective_batches(todo, generator):
         prompts = [p for _, p in batch]
-        length = shd.agree_max(generator.padded_length(prompts) if prompts else 1)
         # fold in the first question id's hash so a resumed run samples each batch as before
         completions = generator(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
         prompt_ids, prompt_mask = left_pad(prompts, length, local_batch, pad_id)

@@ -109,6 +109,11 @@ def stage_context(config, workdir: epath.Path, stage: str):
     return variant_config, variant_dir
 
 
+def record_path(workdir: epath.Path, stage: str, started: bool = False) -> epath.Path:
+    """workdir/stages/<stage>[.started].json (':' of 'name:variant' written '@')."""
+    return workdir / 'stages' / f'{stage.replace(":", "@")}{".started" if started else ""}.json'
+
+
 def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -164,9 +169,7 @@ def run_stage(stage: str, config, workdir: epath.Path, mesh, table: dict[str, St
     spec = table[name]
     stage_config, stage_dir = stage_context(config, workdir, stage)
     fingerprint = stage_fingerprint(stage_config, spec.sections)
-    records = workdir / 'stages'
-    done_path = records / f'{stage.replace(":", "@")}.json'
-    started_path = records / f'{stage.replace(":", "@")}.started.json'
+    done_path, started_path = record_path(workdir, stage), record_path(workdir, stage, started=True)
     process0 = jax.process_index() == 0
     finished, mismatch = None, None
     if process0 and name != 'report':  # the report is cheap and reads everything: always redone
@@ -182,7 +185,7 @@ def run_stage(stage: str, config, workdir: epath.Path, mesh, table: dict[str, St
     if decision == SKIP:
         return (finished or {}).get('result', {}), True
     if process0:
-        records.mkdir(parents=True, exist_ok=True)
+        done_path.parent.mkdir(parents=True, exist_ok=True)
         stage_dir.mkdir(parents=True, exist_ok=True)
         started_path.write_text(json.dumps({'config': fingerprint}, indent=2))
     shd.sync(f'stage-start-{stage}')

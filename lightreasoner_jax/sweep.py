@@ -9,7 +9,6 @@ launcher 'local' runs them one after another (a rerun skips finished stages, so 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shlex
@@ -17,19 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lightreasoner_jax.config_files import load_function
+
 LAUNCHERS = ('local', 'print', 'tpu_pod')
 
 
 def load_sweep(path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'{path}: no such sweep file')
-    spec = importlib.util.spec_from_file_location(f'lightreasoner_sweep_{path.stem}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not hasattr(module, 'get_sweep'):
-        raise AttributeError(f'{path}: a sweep file must define get_sweep()')
-    sweep = [dict(point) for point in module.get_sweep()]
+    sweep = [dict(point) for point in load_function(path, 'get_sweep', 'sweep')()]
     for index, point in enumerate(sweep):
         if not point or not all(isinstance(k, str) and k for k in point):
             raise ValueError(f'{path}: get_sweep()[{index}] must be a non-empty dict of "section.field" keys, '

@@ -17,7 +17,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 import orbax.checkpoint as ocp
 from absl import logging
@@ -27,6 +26,7 @@ from flax import nnx
 from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax import train_data
+from lightreasoner_jax.callable_module import make_callable
 from lightreasoner_jax.models import load_hf
 from lightreasoner_jax.models.lora import LoraConfig, add_lora
 from lightreasoner_jax.progress import Progress
@@ -313,6 +313,13 @@ class Trainer:
         return nnx.merge(self.graphdef, self.trainable, self.frozen)
 
 
+def update_plan(records, weights_field: str, min_kl: float | None, batching: train_data.BatchConfig):
+    """(training positions per record, the update schedule over them, target slots K) for records."""
+    per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
+    schedule = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
+    return per_record, schedule, train_data.max_targets(records, weights_field)
+
+
 def train(model, records, mesh: jax.sharding.Mesh, *, method: str = 'lora', lora: LoraConfig | None = None,
           optim: OptimConfig = OptimConfig(), batching: train_data.BatchConfig = train_data.BatchConfig(),
           weights_field: str = 'target_weights', min_kl: float | None = None, seed: int = 0):
@@ -328,9 +335,7 @@ def train(model, records, mesh: jax.sharding.Mesh, *, method: str = 'lora', lora
     if method == 'lora' and not jax.tree.leaves(nnx.state(model, nnx.LoRAParam)):
         add_lora(model, lora or LoraConfig(), nnx.Rngs(seed))
     batching = dataclasses.replace(batching, row_multiple=shd.batch_axis_size(mesh))
-    per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
-    schedule = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
-    num_targets = train_data.max_targets(records, weights_field)
+    _, schedule, num_targets = update_plan(records, weights_field, min_kl, batching)
     dropout = method == 'lora' and (lora or LoraConfig()).dropout > 0
     trainer = Trainer(model, mesh, method=method, optim=optim, use_dropout=dropout, seed=seed)
     history = []
@@ -348,9 +353,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
                                       grad_accum=cfg.grad_accum, length_bucket=cfg.length_bucket, seed=cfg.seed,
                                       row_multiple=shd.batch_axis_size(mesh))
     records, weights_field, min_kl = load_training_records(config, workdir)
-    per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
-    schedule_of_updates = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
-    num_targets = train_data.max_targets(records, weights_field)
+    per_record, schedule_of_updates, num_targets = update_plan(records, weights_field, min_kl, batching)
 
     model = load_model_to_train(config, mesh)
     trainer = Trainer(model, mesh, method=cfg.method, optim=optim, seed=cfg.seed,
@@ -410,3 +413,6 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
             'epochs': step / schedule_of_updates.updates_per_epoch, 'seconds_this_run': time.time() - run_start,
             'compiled_batch_shapes': len(trainer.compiled_shapes)}
 
+
+
+make_callable(__name__)  # lightreasoner_jax.train(...) calls train() (callable_module.py)

@@ -3,6 +3,7 @@
 import json
 
 from lightreasoner_jax.config_files import load_config_file
+from lightreasoner_jax.stages import apply_overrides
 from tests.chat_tokenizer import make_chat_tokenizer
 from tests.tiny_models import build_torch_model
 
@@ -51,14 +52,3 @@ def pipeline_config(root, **overrides):
     config.contrast.beta = 0.42  # about the median KL of this random pair
     config.contrast.top_k = 8
     return apply_overrides(config, overrides)
-
-
-def apply_overrides(config, overrides: dict):
-    """config with 'a.b.c': value overrides applied, as --config.a.b.c=value would."""
-    for key, value in overrides.items():
-        node = config
-        *parents, field = key.split('.')
-        for parent in parents:
-            node = node[parent]
-        node[field] = value
-    return config

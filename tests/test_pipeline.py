@@ -80,7 +80,7 @@ def test_lora_applied_checkpoint_evaluates_like_the_merged_export(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     from lightreasoner_jax.config_files import load_config_file
     from lightreasoner_jax.data import questions_from_config
-    from tests.pipeline_fixtures import apply_overrides
+    from lightreasoner_jax.stages import apply_overrides
     config = load_config_file('configs/default.py')
     config = apply_overrides(config, {
         'expert.path': str(tmp_path / 'expert'), 'amateur.path': str(tmp_path / 'amateur'),

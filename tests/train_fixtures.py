@@ -4,7 +4,7 @@ import numpy as np
 
 from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax.config_files import load_config_file
-from tests.pipeline_fixtures import apply_overrides
+from lightreasoner_jax.stages import apply_overrides
 from tests.tiny_models import build_torch_model
 
 VOCAB = 96

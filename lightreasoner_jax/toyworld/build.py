@@ -21,7 +21,7 @@ from absl import app, flags, logging
 from flax import nnx
 from ml_collections import config_flags
 
-from lightreasoner_jax import export, train
+from lightreasoner_jax import evaluate, export, train
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import ModelConfig, Transformer, save_hf
 from lightreasoner_jax.toyworld import problems, tokenizer as tokenizer_lib
@@ -91,7 +91,6 @@ def build(cfg, out: Path, mesh) -> dict:
         trained = train.run(config, out / name, mesh)
         exported = export.run(config, out / name, mesh)
         world['models'][name] = {'architecture': model_cfg.to_dict(), 'train': trained, 'path': exported['merged']}
-    from lightreasoner_jax import evaluate
     for name in MODEL_NAMES:
         result = evaluate.evaluate_checkpoint(
             world['models'][name]['path'], str(test_path), mesh, system_prompt=cfg.system_prompt,
@@ -102,7 +101,7 @@ def build(cfg, out: Path, mesh) -> dict:
     return world
 
 
-def install(world: dict, out: Path) -> None:
+def install(world: dict) -> None:
     for name in MODEL_NAMES:
         target = ASSETS_DIR / name
         if target.exists():
@@ -125,7 +124,7 @@ def main(argv):
     print(json.dumps({name: {k: v for k, v in m.items() if k != 'architecture'}
                       for name, m in world['models'].items()}, indent=2))
     if _INSTALL.value:
-        install(world, out)
+        install(world)
 
 
 if __name__ == '__main__':
