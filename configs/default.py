@@ -71,6 +71,7 @@ def get_config() -> ml_collections.ConfigDict:
         positions_per_update=16,    # kept positions per optimizer update (reference: 8 x 2 accumulation)
         grad_accum=1,               # microbatches per update
         length_bucket=64,           # rows padded to multiples of this
+        max_batch_shapes=2,         # distinct batch shapes (compiles) per run; updates pad to the nearest
         compute_dtype='float32',    # activations; the LoRA factors are float32, the base keeps expert.dtype
         seed=0,                     # LoRA init, data order, dropout
         log_every=10,               # steps between metric writes (JSON Lines + TensorBoard)

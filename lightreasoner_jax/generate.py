@@ -64,6 +64,15 @@ def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> j
 def generate(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,
              sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int) -> Generation:
     """prompt_ids/prompt_mask [B, P], left-padded. Jittable; `sampling`, `eos_ids`, `pad_id` static."""
+    return generate_with_cache(model, prompt_ids, prompt_mask, rng, sampling=sampling, eos_ids=eos_ids,
+                               pad_id=pad_id)[0]
+
+
+def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,
+                        sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int
+                        ) -> tuple[Generation, KVCache]:
+    """As `generate`, and the final KV cache [B, ., P + max_new_tokens, .]: slots [0, P) still hold the
+    prompt's keys and values from prefill (decode writes only after them), so scoring can reuse them."""
     B, P = prompt_ids.shape
     N = sampling.max_new_tokens
     cache = KVCache.init(model.config, B, P + N)
@@ -88,8 +97,8 @@ def generate(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, 
 
     carry = (jnp.zeros((), jnp.int32), jnp.full((B, N), pad_id, jnp.int32), jnp.zeros((B,), bool),
              jnp.zeros((B,), jnp.int32), cache, logits, positions[:, -1] + 1)
-    _, tokens, _, lengths, *_ = jax.lax.while_loop(cond, body, carry)
-    return Generation(tokens, lengths)
+    _, tokens, _, lengths, cache, *_ = jax.lax.while_loop(cond, body, carry)
+    return Generation(tokens, lengths), cache
 
 
 def bucket_length(length: int, bucket: int) -> int:

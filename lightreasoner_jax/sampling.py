@@ -1,7 +1,8 @@
 """Stage `sample`: questions -> expert answers -> contrastive steps -> workdir/samples/.
 
 Each process takes every process_count-th question, answers it with the expert (batched KV-cache
-decode), scores the answers with one teacher-forced expert and amateur forward, and appends one
+decode), scores the answers with one teacher-forced expert and amateur forward (one jitted
+`sample_step` per batch; the expert's reuses its prompt cache), and appends one
 record per answer to its own file, durably, batch by batch. A rerun skips answered questions.
 """
 
@@ -22,10 +23,11 @@ from lightreasoner_jax import data as data_lib
 from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult
-from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
+from lightreasoner_jax.generate import Generator, SamplingConfig
 from lightreasoner_jax.models import Transformer, check_tokenizers_compatible, load_hf
 from lightreasoner_jax.progress import Progress
-from lightreasoner_jax.score import ContrastConfig, Scorer
+from lightreasoner_jax.sample_step import SampleStep
+from lightreasoner_jax.score import ContrastConfig
 
 
 def load_tokenizer(path):
@@ -81,7 +83,7 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def collective_batches(items, generator: Generator) -> Iterator[tuple[list, int]]:
+def collective_batches(items, generator: Generator | SampleStep) -> Iterator[tuple[list, int]]:
     """(batch, padded prompt length) over this process's (question, prompt_ids) items, batched by
     length. Every process gets the same number of batches and the same lengths (empty batches pad the
     shorter lists), because the jitted calls they feed are collective."""
@@ -114,29 +116,20 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
     pad_id = pad_token_id(tokenizer, eos_ids)
     todo = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=system_prompt or None))
             for q in questions]
-    generator = Generator(expert, mesh, sampling=sampling, eos_ids=eos_ids, pad_id=pad_id,
-                          batch_size=batch_size, bucket=bucket)
-    scorer = Scorer(expert, amateur, mesh, contrast, batch_size=batch_size)
-    local_batch = generator.local_batch_size
+    step = SampleStep(expert, amateur, mesh, sampling=sampling, contrast=contrast, eos_ids=eos_ids, pad_id=pad_id,
+                      batch_size=batch_size, bucket=bucket)
     rng = jax.random.key(seed)
     bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0)
     start, generated_tokens, kept_steps, out = time.time(), 0, 0, []
-    for batch, length in collective_batches(todo, generator):
+    for batch, length in collective_batches(todo, step):
         prompts = [p for _, p in batch]
         # fold in the first question id's hash so a resumed run samples each batch as before
-        completions = generator(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
-        prompt_ids, prompt_mask = left_pad(prompts, length, local_batch, pad_id)
-        completion_ids = np.full((local_batch, sampling.max_new_tokens), pad_id, np.int32)
-        lengths = np.zeros((local_batch,), np.int32)
-        for row, c in enumerate(completions):
-            completion_ids[row, :len(c)] = c
-            lengths[row] = len(c)
-        result = scorer(prompt_ids, prompt_mask, completion_ids, lengths)
+        completions, result = step(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
         records = make_records(batch, completions, result, contrast, tokenizer)
         if on_batch is not None:
             on_batch(records)
         out.extend(records)
-        generated_tokens += int(lengths.sum())
+        generated_tokens += sum(map(len, completions))
         kept_steps += sum(len(r['steps']) for r in records)
         bar.update(len(batch), kept=kept_steps, tokens_per_s=generated_tokens / max(time.time() - start, 1e-9))
     bar.close()

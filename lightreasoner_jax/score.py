@@ -1,6 +1,7 @@
 """Teacher-forced scoring of answers: one expert and one amateur forward over `prompt + completion`
 give p_E and p_A at every completion step (causal attention makes this equal to the reference's
-one forward per prefix). Logits are made `chunk` steps at a time, so at V=152k the peak holds two
+one forward per prefix). The expert's forward can start from its prompt cache left by generation,
+so the prompt is not recomputed. Logits are made `chunk` steps at a time, so at V=152k the peak holds two
 [B, chunk, V] float32 blocks, never two [B, T, V] ones.
 """
 
@@ -15,7 +16,7 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult, contrast
-from lightreasoner_jax.models.transformer import Transformer, padded_positions
+from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,11 +29,16 @@ class ContrastConfig:
 
 
 def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
-          completion_ids: jax.Array, completion_lengths: jax.Array, config: ContrastConfig) -> ContrastResult:
+          completion_ids: jax.Array, completion_lengths: jax.Array, config: ContrastConfig,
+          expert_prompt_cache: KVCache | None = None) -> ContrastResult:
     """prompt_* [B, P] left-padded; completion_ids [B, N] (valid up to completion_lengths [B]).
 
     Returns the contrast over steps t in [0, N): the distributions predicting completion_ids[:, t]
     given the prompt and completion_ids[:, :t]; `valid` = first_step <= t < length.
+
+    expert_prompt_cache: a cache whose slots [0, P) hold the expert's keys and values for this prompt
+    (as `generate_with_cache` leaves it). The expert's teacher-forced forward then covers only the
+    answer, attending to the cached prompt, instead of recomputing the prompt as well.
     """
     B, P = prompt_ids.shape
     N = completion_ids.shape[1]
@@ -41,30 +47,54 @@ def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prom
     ids = jnp.concatenate([prompt_ids, completion_ids], axis=1)
     mask = jnp.concatenate([prompt_mask.astype(bool), completion_mask], axis=1)
     positions = padded_positions(mask)
-    expert_hidden, _ = expert(ids, positions, mask)
+    if expert_prompt_cache is None:
+        expert_hidden, _ = expert(ids, positions, mask)
+        expert_offset = P - 1  # step t is predicted at sequence index P - 1 + t
+    else:
+        expert_hidden = answer_hidden(expert, expert_prompt_cache, prompt_ids, prompt_mask, completion_ids,
+                                      completion_mask)
+        expert_offset = 0      # hidden[:, t] predicts step t
     amateur_hidden, _ = amateur(ids, positions, mask)
     valid = (steps[None, :] >= config.first_step) & completion_mask
 
     chunk = min(config.chunk, N)
     num_chunks = -(-N // chunk)
-    # Step t is predicted at sequence index P - 1 + t; pad the step axis to whole chunks.
-    index = jnp.minimum(P - 1 + jnp.arange(num_chunks * chunk), P + N - 1)
-    index = jnp.broadcast_to(index.reshape(num_chunks, 1, chunk), (num_chunks, B, chunk))
+    # Step t is predicted at sequence index P - 1 + t (amateur); pad the step axis to whole chunks.
+    step_index = jnp.minimum(jnp.arange(num_chunks * chunk), N - 1)
+    step_index = jnp.broadcast_to(step_index.reshape(num_chunks, 1, chunk), (num_chunks, B, chunk))
     chunk_valid = jnp.pad(valid, ((0, 0), (0, num_chunks * chunk - N)))
     chunk_valid = chunk_valid.reshape(B, num_chunks, chunk).transpose(1, 0, 2)
 
     def one_chunk(args):
-        chunk_index, chunk_valid_ = args
-        return contrast(expert.logits_at(expert_hidden, chunk_index),
-                        amateur.logits_at(amateur_hidden, chunk_index),
+        chunk_steps, chunk_valid_ = args
+        return contrast(expert.logits_at(expert_hidden, expert_offset + chunk_steps),
+                        amateur.logits_at(amateur_hidden, P - 1 + chunk_steps),
                         alpha=config.alpha, beta=config.beta, top_k=config.top_k, valid=chunk_valid_)
 
-    per_chunk = jax.lax.map(one_chunk, (index, chunk_valid))  # leaves [num_chunks, B, chunk, ...]
+    per_chunk = jax.lax.map(one_chunk, (step_index, chunk_valid))  # leaves [num_chunks, B, chunk, ...]
 
     def unchunk(x):
         x = jnp.moveaxis(x, 0, 1)
         return x.reshape((B, num_chunks * chunk) + x.shape[3:])[:, :N]
     return jax.tree.map(unchunk, per_chunk)
+
+
+def answer_hidden(model: Transformer, prompt_cache: KVCache, prompt_ids: jax.Array, prompt_mask: jax.Array,
+                  completion_ids: jax.Array, completion_mask: jax.Array) -> jax.Array:
+    """[B, N, D] hidden states whose row t predicts completion step t: the forward runs over the
+    prompt's last token and completion[:N-1] at slots [P-1, P+N-1), over the cached prompt. (Slot
+    P-1 is recomputed from the same token and position, so the cache need not hold it exactly.)"""
+    B, P = prompt_ids.shape
+    N = completion_ids.shape[1]
+    tokens = jnp.concatenate([prompt_ids[:, -1:], completion_ids[:, :N - 1]], axis=1)
+    token_mask = jnp.concatenate([prompt_mask[:, -1:].astype(bool), completion_mask[:, :N - 1]], axis=1)
+    positions = padded_positions(prompt_mask)[:, -1:] + jnp.arange(N)[None, :]
+    if prompt_cache.max_length < P + N - 1:
+        raise ValueError(f'the prompt cache holds {prompt_cache.max_length} slots; P + N - 1 = {P + N - 1} needed')
+    valid = jnp.zeros((B, prompt_cache.max_length), bool).at[:, :P].set(prompt_mask.astype(bool))
+    prefix = KVCache(prompt_cache.keys, prompt_cache.values, valid, jnp.asarray(P - 1, jnp.int32))
+    hidden, _ = model(tokens, positions, token_mask, prefix)
+    return hidden
 
 
 class Scorer:

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import signal
 import time
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -313,11 +314,26 @@ class Trainer:
         return nnx.merge(self.graphdef, self.trainable, self.frozen)
 
 
-def update_plan(records, weights_field: str, min_kl: float | None, batching: train_data.BatchConfig):
-    """(training positions per record, the update schedule over them, target slots K) for records."""
+class UpdatePlan(NamedTuple):
+    per_record: list          # training positions per record
+    schedule: train_data.UpdateSchedule
+    num_targets: int          # target slots K
+    shapes: tuple             # the (rows, length) batch shapes the run compiles
+
+    def batch(self, step: int, records, batching: train_data.BatchConfig) -> train_data.TrainBatch:
+        return train_data.update_batches(self.schedule.positions(step), records, batching, self.num_targets,
+                                         self.shapes)
+
+
+def update_plan(records, weights_field: str, min_kl: float | None, batching: train_data.BatchConfig,
+                num_steps: int) -> UpdatePlan:
+    """What updates 0..num_steps-1 train on, and the few batch shapes that hold them all (a pure
+    function of its arguments, so a resumed run pads and compiles as the first one did)."""
     per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
     schedule = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
-    return per_record, schedule, train_data.max_targets(records, weights_field)
+    needs = [train_data.update_shape(schedule.positions(step), records, batching) for step in range(num_steps)]
+    shapes = train_data.plan_shapes(needs, batching.max_shapes) if needs else ()
+    return UpdatePlan(per_record, schedule, train_data.max_targets(records, weights_field), shapes)
 
 
 def train(model, records, mesh: jax.sharding.Mesh, *, method: str = 'lora', lora: LoraConfig | None = None,
@@ -335,13 +351,12 @@ def train(model, records, mesh: jax.sharding.Mesh, *, method: str = 'lora', lora
     if method == 'lora' and not jax.tree.leaves(nnx.state(model, nnx.LoRAParam)):
         add_lora(model, lora or LoraConfig(), nnx.Rngs(seed))
     batching = dataclasses.replace(batching, row_multiple=shd.batch_axis_size(mesh))
-    _, schedule, num_targets = update_plan(records, weights_field, min_kl, batching)
+    plan = update_plan(records, weights_field, min_kl, batching, optim.num_steps)
     dropout = method == 'lora' and (lora or LoraConfig()).dropout > 0
     trainer = Trainer(model, mesh, method=method, optim=optim, use_dropout=dropout, seed=seed)
     history = []
     for step in range(optim.num_steps):
-        batch = train_data.update_batches(schedule.positions(step), records, batching, num_targets)
-        history.append(trainer.step(batch, step))
+        history.append(trainer.step(plan.batch(step, records, batching), step))
     return trainer.model(), [{k: float(v) for k, v in jax.device_get(m).items()} for m in history]
 
 
@@ -351,9 +366,11 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     optim = OptimConfig(**cfg.optim.to_dict())
     batching = train_data.BatchConfig(mode=cfg.mode, positions_per_update=cfg.positions_per_update,
                                       grad_accum=cfg.grad_accum, length_bucket=cfg.length_bucket, seed=cfg.seed,
-                                      row_multiple=shd.batch_axis_size(mesh))
+                                      row_multiple=shd.batch_axis_size(mesh), max_shapes=cfg.max_batch_shapes)
     records, weights_field, min_kl = load_training_records(config, workdir)
-    per_record, schedule_of_updates, num_targets = update_plan(records, weights_field, min_kl, batching)
+    plan = update_plan(records, weights_field, min_kl, batching, optim.num_steps)
+    per_record, schedule_of_updates = plan.per_record, plan.schedule
+    logging.info('train: batch shapes (rows, length) %s', list(plan.shapes))
 
     model = load_model_to_train(config, mesh)
     trainer = Trainer(model, mesh, method=cfg.method, optim=optim, seed=cfg.seed,
@@ -380,7 +397,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     step = start
     try:
         while step < optim.num_steps:
-            batch = train_data.update_batches(schedule_of_updates.positions(step), records, batching, num_targets)
+            batch = plan.batch(step, records, batching)
             metrics = trainer.step(batch, step)
             tokens += int(batch.attention_mask.sum())
             step += 1
@@ -411,7 +428,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
             'records_with_positions': sum(bool(p) for p in per_record),
             'positions_trained': step * batching.positions_per_update,  # every update has exactly that many
             'epochs': step / schedule_of_updates.updates_per_epoch, 'seconds_this_run': time.time() - run_start,
-            'compiled_batch_shapes': len(trainer.compiled_shapes)}
+            'compiled_batch_shapes': len(trainer.compiled_shapes), 'batch_shapes': [list(x) for x in plan.shapes]}
 
 
 

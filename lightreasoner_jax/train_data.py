@@ -15,6 +15,7 @@ Two layouts of the same positions:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -55,10 +56,13 @@ class BatchConfig:
     length_bucket: int = 64        # row lengths padded to multiples of this (fewer compiles)
     seed: int = 0
     row_multiple: int = 1          # row counts are multiples of this (the mesh's batch-axis size)
+    max_shapes: int = 2            # distinct (rows, length) batch shapes per run: each costs a compile
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f'train.mode must be one of {MODES}, got {self.mode!r}')
+        if self.max_shapes < 1:
+            raise ValueError(f'train.max_batch_shapes must be >= 1, got {self.max_shapes}')
         if self.positions_per_update % self.grad_accum:
             raise ValueError(f'positions_per_update={self.positions_per_update} must be a multiple of '
                              f'grad_accum={self.grad_accum}')
@@ -163,19 +167,67 @@ def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str
     return batch
 
 
-def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
-                   num_targets: int) -> TrainBatch:
-    """The update's microbatches stacked on a leading [A] axis, with shapes bucketed (rows to a
-    row_bucket, length to config.length_bucket; positions fixed) so few shapes compile."""
-    A = config.grad_accum
+def _microbatches(positions: Sequence[Position], grad_accum: int) -> list[Sequence[Position]]:
     n = len(positions)
-    micro = [positions[i * n // A:(i + 1) * n // A] for i in range(A)]
-    rows = [_rows(m, config.mode) for m in micro]
+    return [positions[i * n // grad_accum:(i + 1) * n // grad_accum] for i in range(grad_accum)]
+
+
+def update_shape(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig) -> tuple[int, int]:
+    """(rows, length) an update needs: its rows to a row_bucket, its longest row to config.length_bucket."""
+    rows = [_rows(m, config.mode) for m in _microbatches(positions, config.grad_accum)]
     num_rows = row_bucket(max(len(r) for r in rows), config.row_multiple)
     longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
-    length = bucket_length(longest, config.length_bucket)
+    return num_rows, bucket_length(longest, config.length_bucket)
+
+
+def plan_shapes(needs: Sequence[tuple[int, int]], max_shapes: int) -> tuple[tuple[int, int], ...]:
+    """At most `max_shapes` (rows, length) shapes that fit every update's need with the fewest padded
+    tokens in all (sum over updates of rows x length of the smallest shape that fits it).
+
+    Each distinct shape compiles the train step once (seconds on CPU, minutes for a large model on an
+    accelerator), and the updates of a run need a handful of them; padding some updates up to a
+    shared shape costs less than compiling one more. Candidates are the grid of needed row counts x
+    needed lengths; pairs are searched exhaustively, larger plans grow greedily from the best pair.
+    """
+    shapes_needed, counts = np.unique(np.asarray(needs, np.int64).reshape(-1, 2), axis=0, return_counts=True)
+    if not len(counts):
+        raise ValueError('no updates to plan shapes for')
+    if len(counts) <= max_shapes:  # every need gets its own shape: no padding beyond the buckets
+        return tuple((int(r), int(l)) for r, l in shapes_needed)
+    grid = [(int(r), int(l)) for r in np.unique(shapes_needed[:, 0]) for l in np.unique(shapes_needed[:, 1])]
+    area = np.array([[r * l if r >= nr and l >= nl else np.inf for nr, nl in shapes_needed] for r, l in grid])
+
+    def cost(subset):
+        return float(np.min(area[list(subset)], axis=0) @ counts)
+
+    best = min(((i,) for i in range(len(grid))), key=cost)  # the widest shape alone always fits
+    if max_shapes >= 2 and len(grid) >= 2:
+        best = min([best] + list(itertools.combinations(range(len(grid)), 2)), key=cost)
+    while len(best) < min(max_shapes, len(grid)):
+        grown = min((best + (i,) for i in range(len(grid)) if i not in best), key=cost)
+        if cost(grown) >= cost(best):
+            break
+        best = grown
+    return tuple(sorted(grid[i] for i in best))
+
+
+def fitting_shape(need: tuple[int, int], shapes: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The smallest of `shapes` that holds `need`."""
+    fits = [s for s in shapes if s[0] >= need[0] and s[1] >= need[1]]
+    if not fits:
+        raise ValueError(f'no planned batch shape holds {need} (planned: {list(shapes)})')
+    return min(fits, key=lambda s: (s[0] * s[1], s))
+
+
+def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
+                   num_targets: int, shapes: Sequence[tuple[int, int]] | None = None) -> TrainBatch:
+    """The update's microbatches stacked on a leading [A] axis, padded to the smallest of `shapes`
+    (from plan_shapes) that fits, or, without a plan, to the update's own bucketed shape."""
+    need = update_shape(positions, records, config)
+    num_rows, length = need if shapes is None else fitting_shape(need, shapes)
     batches = [make_batch(m, records, config.mode, num_rows=num_rows, length=length,
-                          num_positions=config.positions_per_update // A, num_targets=num_targets) for m in micro]
+                          num_positions=config.positions_per_update // config.grad_accum, num_targets=num_targets)
+               for m in _microbatches(positions, config.grad_accum)]
     return TrainBatch(*(np.stack(x) for x in zip(*batches)))
 
 

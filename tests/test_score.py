@@ -11,6 +11,7 @@ from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
 from lightreasoner_jax.models import load_hf
 from flax import nnx
 
+from lightreasoner_jax.sample_step import SampleStep
 from lightreasoner_jax.score import ContrastConfig, Scorer
 from lightreasoner_jax.score import score as eager_score
 from tests.reference_impl import reference_sample
@@ -104,5 +105,51 @@ def test_scorer_sharded_equals_single_device(pair):
     sharded = Scorer(expert, amateur, shd.make_mesh(data=2, fsdp=2, tensor=2), config, 8)
     a = single(prompt_ids, prompt_mask, completion, lengths)
     b = sharded(prompt_ids, prompt_mask, completion, lengths)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, atol=1e-5)
+
+
+@pytest.mark.parametrize('first_step', [0, 1])
+def test_sample_step_reusing_the_prompt_cache_equals_generate_then_score(pair, first_step):
+    _, _, expert, amateur = pair
+    mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
+    config = ContrastConfig(alpha=0.2, beta=0.5, top_k=16, chunk=4, first_step=first_step)
+    sampling = SamplingConfig(max_new_tokens=MAX_NEW)
+    prompts = PROMPTS[:3]  # and one dummy row
+    step = SampleStep(expert, amateur, mesh, sampling=sampling, contrast=config, eos_ids=(7,), pad_id=0,
+                      batch_size=4, bucket=8)
+    answers, fused = step(prompts, jax.random.key(0), length=16)
+    separate_answers = Generator(expert, mesh, sampling=sampling, eos_ids=(7,), pad_id=0, batch_size=4)(
+        prompts, jax.random.key(0), length=16)
+    assert answers == separate_answers and len({len(a) for a in answers}) > 1  # some stop early
+    prompt_ids, prompt_mask = left_pad(prompts, 16, 4, 0)
+    completion_ids = np.zeros((4, MAX_NEW), np.int32)
+    for row, c in enumerate(answers):
+        completion_ids[row, :len(c)] = c
+    lengths = np.array([len(c) for c in answers] + [0], np.int32)
+    separate = Scorer(expert, amateur, mesh, config, batch_size=4)(prompt_ids, prompt_mask, completion_ids, lengths)
+    rows = slice(0, len(prompts))
+    np.testing.assert_array_equal(fused.selected[rows], separate.selected[rows])
+    answered = np.arange(MAX_NEW)[None, :] < lengths[rows, None]  # steps past an answer's end are not used
+    np.testing.assert_allclose(fused.kl[rows][answered], separate.kl[rows][answered], atol=1e-5)
+    valid = separate.selected[rows]
+    assert valid.any() and not valid.all()
+    np.testing.assert_array_equal(fused.target_ids[rows][valid], separate.target_ids[rows][valid])
+    np.testing.assert_allclose(fused.target_weights[rows][valid], separate.target_weights[rows][valid], atol=1e-5)
+    np.testing.assert_allclose(fused.expert_weights[rows][valid], separate.expert_weights[rows][valid], atol=1e-5)
+    assert step.trace_count == 1
+    step(PROMPTS[1:2], jax.random.key(1), length=16)
+    assert step.trace_count == 1  # the same bucket reuses the compiled step
+
+
+def test_sample_step_sharded_equals_single_device(pair):
+    _, _, expert, amateur = pair
+    config = ContrastConfig(beta=0.8, top_k=8, chunk=4)
+    kwargs = dict(sampling=SamplingConfig(max_new_tokens=6), contrast=config, eos_ids=(7,), pad_id=0, batch_size=8)
+    single = SampleStep(expert, amateur, shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]), **kwargs)
+    sharded = SampleStep(expert, amateur, shd.make_mesh(data=2, fsdp=2, tensor=2), **kwargs)
+    a_answers, a = single(PROMPTS * 2, jax.random.key(0))
+    b_answers, b = sharded(PROMPTS * 2, jax.random.key(0))
+    assert a_answers == b_answers
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, atol=1e-5)

@@ -45,6 +45,7 @@ def test_loss_decreases_and_metrics_are_logged(trained):
     assert row['positions'] == 8 and row['lr'] == pytest.approx(1e-2) and row['grad_norm'] > 0
     assert any(p.name.startswith('events.out.tfevents') for p in (root / 'work' / 'train' / 'tensorboard').iterdir())
     assert sorted(int(p.name) for p in (root / 'work' / 'checkpoints').iterdir() if p.name.isdigit()) == [28, 30]
+    assert summary['compiled_batch_shapes'] == len(summary['batch_shapes']) <= 2  # train.max_batch_shapes
 
 
 def test_sharded_training_equals_single_device(tmp_path):
