@@ -48,6 +48,7 @@ def get_config() -> ml_collections.ConfigDict:
         top_p=1.0,                  # 1 = off
         batch_size=64,              # global rows per generate/score call (a multiple of processes)
         bucket=64,                  # prompt lengths are padded to multiples of this (fewer compiles)
+        max_prompt_shapes=2,        # distinct padded prompt lengths (compiles) per run, planned up front
         seed=0,                     # PRNG seed for non-greedy decoding
     ))
 
@@ -104,6 +105,7 @@ def get_config() -> ml_collections.ConfigDict:
         max_new_tokens=512,
         batch_size=64,              # global rows per generate call
         bucket=64,                  # prompt lengths padded to multiples of this
+        max_prompt_shapes=2,        # distinct padded prompt lengths (compiles) per run, planned up front
         dtype='',                   # compute dtype; empty = expert.dtype
     ))
     c.eval.data = ml_collections.ConfigDict(dict(  # the evaluation questions, fields as in `data`

@@ -40,6 +40,7 @@ class EvalSettings:
     max_new_tokens: int = 512
     batch_size: int = 64
     bucket: int = 64
+    max_prompt_shapes: int = 2          # distinct padded prompt lengths (compiles) per call
 
     def __post_init__(self):
         if self.kind not in answers.KINDS:
@@ -76,7 +77,7 @@ def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Questio
                                              template=settings.template or None)) for q in questions]
     bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0)
     results, correct = [], 0
-    for batch, length in collective_batches(prompts, generator):
+    for batch, length in collective_batches(prompts, generator, settings.max_prompt_shapes):
         completions = generator([p for _, p in batch], jax.random.key(0), length=length)
         records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)]
         if on_batch is not None:
@@ -137,7 +138,8 @@ def evaluate_checkpoint(model_path, source, mesh, *, out_dir, limit: int | None 
 def settings_from_config(config) -> EvalSettings:
     cfg = config.eval
     return EvalSettings(kind=cfg.kind, system_prompt=cfg.system_prompt, template=cfg.template,
-                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, bucket=cfg.bucket)
+                        max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, bucket=cfg.bucket,
+                        max_prompt_shapes=cfg.max_prompt_shapes)
 
 
 def _evaluate_stage(config, model: Transformer, mesh, workdir: epath.Path, name: str, where: str) -> dict:

@@ -75,9 +75,11 @@ def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: 
     prompt's keys and values from prefill (decode writes only after them), so scoring can reuse them."""
     B, P = prompt_ids.shape
     N = sampling.max_new_tokens
-    cache = KVCache.init(model.config, B, P + N)
     positions = padded_positions(prompt_mask)
-    hidden, cache = model(prompt_ids, positions, prompt_mask, cache)
+    # Prefill into a cache of exactly P slots (its attention spans the prompt, not the N empty slots
+    # after it), then grow the cache for decoding.
+    hidden, cache = model(prompt_ids, positions, prompt_mask, KVCache.init(model.config, B, P))
+    cache = cache.extended(N)
     logits = model.logits(hidden[:, -1])
     eos = jnp.asarray(list(eos_ids) or [-1], jnp.int32)
 

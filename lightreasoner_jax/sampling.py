@@ -28,6 +28,7 @@ from lightreasoner_jax.models import Transformer, check_tokenizers_compatible, l
 from lightreasoner_jax.progress import Progress
 from lightreasoner_jax.sample_step import SampleStep
 from lightreasoner_jax.score import ContrastConfig
+from lightreasoner_jax.shape_plan import plan_lengths
 
 
 def load_tokenizer(path):
@@ -83,14 +84,19 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def collective_batches(items, generator: Generator | SampleStep) -> Iterator[tuple[list, int]]:
+def collective_batches(items, generator: Generator | SampleStep, max_lengths: int = 0
+                       ) -> Iterator[tuple[list, int]]:
     """(batch, padded prompt length) over this process's (question, prompt_ids) items, batched by
     length. Every process gets the same number of batches and the same lengths (empty batches pad the
-    shorter lists), because the jitted calls they feed are collective."""
+    shorter lists), because the jitted calls they feed are collective. max_lengths > 0: the lengths
+    are planned up front, at most that many distinct ones (each is one compile; shape_plan.py)."""
     batches = batches_by_length(items, generator.local_batch_size)
-    for step in range(shd.agree_max(len(batches))):
-        batch = batches[step] if step < len(batches) else []
-        yield batch, shd.agree_max(generator.padded_length([p for _, p in batch]) if batch else 1)
+    count = shd.agree_max(len(batches))
+    batches += [[] for _ in range(count - len(batches))]
+    lengths = shd.agree_max_each([generator.padded_length([p for _, p in b]) if b else 1 for b in batches])
+    if max_lengths and lengths:
+        lengths = plan_lengths(lengths, max_lengths)
+    yield from zip(batches, lengths)
 
 
 def pad_token_id(tokenizer, eos_ids: Sequence[int]) -> int:
@@ -101,7 +107,7 @@ def pad_token_id(tokenizer, eos_ids: Sequence[int]) -> int:
 def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, *,
            contrast: ContrastConfig = ContrastConfig(), sampling: SamplingConfig = SamplingConfig(),
            batch_size: int = 64, bucket: int = 64, system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT,
-           eos_ids: Sequence[int] | None = None, seed: int = 0,
+           eos_ids: Sequence[int] | None = None, seed: int = 0, max_prompt_shapes: int = 2,
            on_batch: Callable[[list[dict]], None] | None = None, progress: bool = False) -> list[dict]:
     """Questions -> sample records: the expert answers each question, both models score the answer
     teacher-forced, and the contrast keeps the steps with KL >= beta and their soft targets.
@@ -121,7 +127,7 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
     rng = jax.random.key(seed)
     bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0)
     start, generated_tokens, kept_steps, out = time.time(), 0, 0, []
-    for batch, length in collective_batches(todo, step):
+    for batch, length in collective_batches(todo, step, max_prompt_shapes):
         prompts = [p for _, p in batch]
         # fold in the first question id's hash so a resumed run samples each batch as before
         completions, result = step(prompts, jax.random.fold_in(rng, _batch_seed(batch)), length=length)
@@ -165,6 +171,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
                      batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
                      system_prompt=data_cfg.system_prompt or None,
                      eos_ids=eos_token_ids(config.expert.path, tokenizer, expert.config), seed=gen_cfg.seed,
+                     max_prompt_shapes=gen_cfg.max_prompt_shapes,
                      on_batch=lambda rows: samples_lib.append_records(path, rows), progress=True)
     generated_tokens = sum(len(r['completion_ids']) for r in records)
 

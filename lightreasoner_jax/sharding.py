@@ -180,6 +180,15 @@ def agree_max(value: int) -> int:
     return int(np.max(multihost_utils.process_allgather(np.asarray(value, np.int64))))
 
 
+def agree_max_each(values: Sequence[int]) -> list[int]:
+    """Elementwise, the largest of every process's `values` (all processes pass as many)."""
+    if jax.process_count() == 1:
+        return [int(v) for v in values]
+    from jax.experimental import multihost_utils
+    gathered = multihost_utils.process_allgather(np.asarray(values, np.int64).reshape(-1))
+    return [int(v) for v in np.max(gathered, axis=0)]
+
+
 def sync(name: str) -> None:
     """A barrier across processes (nothing with one process)."""
     if jax.process_count() > 1:

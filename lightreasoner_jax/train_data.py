@@ -15,13 +15,13 @@ Two layouts of the same positions:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from lightreasoner_jax.generate import bucket_length
+from lightreasoner_jax.shape_plan import fitting_shape, plan_shapes  # noqa: F401 (plan_shapes: re-exported)
 
 MODES = ('packed', 'per_position')
 
@@ -178,45 +178,6 @@ def update_shape(positions: Sequence[Position], records: Sequence[dict], config:
     num_rows = row_bucket(max(len(r) for r in rows), config.row_multiple)
     longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
     return num_rows, bucket_length(longest, config.length_bucket)
-
-
-def plan_shapes(needs: Sequence[tuple[int, int]], max_shapes: int) -> tuple[tuple[int, int], ...]:
-    """At most `max_shapes` (rows, length) shapes that fit every update's need with the fewest padded
-    tokens in all (sum over updates of rows x length of the smallest shape that fits it).
-
-    Each distinct shape compiles the train step once (seconds on CPU, minutes for a large model on an
-    accelerator), and the updates of a run need a handful of them; padding some updates up to a
-    shared shape costs less than compiling one more. Candidates are the grid of needed row counts x
-    needed lengths; pairs are searched exhaustively, larger plans grow greedily from the best pair.
-    """
-    shapes_needed, counts = np.unique(np.asarray(needs, np.int64).reshape(-1, 2), axis=0, return_counts=True)
-    if not len(counts):
-        raise ValueError('no updates to plan shapes for')
-    if len(counts) <= max_shapes:  # every need gets its own shape: no padding beyond the buckets
-        return tuple((int(r), int(l)) for r, l in shapes_needed)
-    grid = [(int(r), int(l)) for r in np.unique(shapes_needed[:, 0]) for l in np.unique(shapes_needed[:, 1])]
-    area = np.array([[r * l if r >= nr and l >= nl else np.inf for nr, nl in shapes_needed] for r, l in grid])
-
-    def cost(subset):
-        return float(np.min(area[list(subset)], axis=0) @ counts)
-
-    best = min(((i,) for i in range(len(grid))), key=cost)  # the widest shape alone always fits
-    if max_shapes >= 2 and len(grid) >= 2:
-        best = min([best] + list(itertools.combinations(range(len(grid)), 2)), key=cost)
-    while len(best) < min(max_shapes, len(grid)):
-        grown = min((best + (i,) for i in range(len(grid)) if i not in best), key=cost)
-        if cost(grown) >= cost(best):
-            break
-        best = grown
-    return tuple(sorted(grid[i] for i in best))
-
-
-def fitting_shape(need: tuple[int, int], shapes: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """The smallest of `shapes` that holds `need`."""
-    fits = [s for s in shapes if s[0] >= need[0] and s[1] >= need[1]]
-    if not fits:
-        raise ValueError(f'no planned batch shape holds {need} (planned: {list(shapes)})')
-    return min(fits, key=lambda s: (s[0] * s[1], s))
 
 
 def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,

@@ -1,7 +1,5 @@
 """The training loss: the formula, and packed vs per-position batching giving the same loss and gradients."""
 
-import itertools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -109,30 +107,6 @@ def test_min_kl_and_expert_weights_select_other_targets():
     assert expert[0][0].target_weights == tuple(records[0]['expert_weights'][0])
     with pytest.raises(KeyError, match="no 'other'"):
         train_data.training_positions(records, weights_field='other')
-
-
-def _padded_tokens(needs, shapes):
-    return sum(min(r * l for r, l in shapes if r >= nr and l >= nl) for nr, nl in needs)
-
-
-def test_planned_shapes_fit_every_update_with_the_fewest_padded_tokens():
-    rng = np.random.RandomState(0)
-    needs = [(int(rng.choice([1, 2, 3, 4])), int(rng.choice([128, 192, 256, 320, 384]))) for _ in range(200)]
-    grid = sorted({(r, l) for r, _ in needs for _, l in needs})
-    widest = (max(r for r, _ in needs), max(l for _, l in needs))
-    assert train_data.plan_shapes(needs, 1) == (widest,)
-    best_pair = min(_padded_tokens(needs, pair) for pair in itertools.combinations(grid, 2)
-                    if all(any(a >= r and b >= l for a, b in pair) for r, l in needs))
-    for max_shapes in (2, 3, 5):
-        shapes = train_data.plan_shapes(needs, max_shapes)
-        assert len(shapes) <= max_shapes
-        assert _padded_tokens(needs, shapes) <= best_pair  # every need fits (else min() raises)
-    assert _padded_tokens(needs, train_data.plan_shapes(needs, 2)) == best_pair
-    assert _padded_tokens(needs, train_data.plan_shapes(needs, 3)) < best_pair
-    few = [(1, 64), (2, 128), (1, 64)]
-    assert train_data.plan_shapes(few, 2) == ((1, 64), (2, 128))  # no padding when every need has a shape
-    with pytest.raises(ValueError, match='max_batch_shapes'):
-        train_data.BatchConfig(max_shapes=0)
 
 
 def test_padding_to_a_planned_shape_leaves_loss_and_gradients_unchanged(lora_model):

@@ -67,6 +67,13 @@ class KVCache(NamedTuple):
     def max_length(self) -> int:
         return self.valid.shape[1]
 
+    def extended(self, extra: int) -> KVCache:
+        """The same cache with `extra` empty slots appended."""
+        def grow(x):
+            return jnp.pad(x, ((0, 0), (0, 0), (0, extra), (0, 0)))
+        return KVCache(tuple(map(grow, self.keys)), tuple(map(grow, self.values)),
+                       jnp.pad(self.valid, ((0, 0), (0, extra))), self.length)
+
 
 CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', 'length', None)
 
