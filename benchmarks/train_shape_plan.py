@@ -21,12 +21,11 @@ sys.path.insert(0, str(ROOT))
 import jax  # noqa: E402
 from flax import nnx  # noqa: E402
 
-from benchmarks.train_vs_reference import VOCAB, make_records  # noqa: E402
+from benchmarks.train_vs_reference import make_records, write_expert  # noqa: E402
 from lightreasoner_jax import sharding as shd  # noqa: E402
 from lightreasoner_jax import train, train_data  # noqa: E402
 from lightreasoner_jax.models import load_hf  # noqa: E402
 from lightreasoner_jax.models.lora import LoraConfig, add_lora  # noqa: E402
-from tests.tiny_models import build_torch_model  # noqa: E402
 
 
 def one_epoch(expert_path: Path, records, max_shapes: int, num_updates: int) -> dict:
@@ -60,9 +59,7 @@ def main():
     parser.add_argument('--out', default=str(ROOT / 'benchmarks' / 'results' / 'train_shape_plan.json'))
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix='lr_shape_plan_'))
-    build_torch_model('qwen2_untied', VOCAB, seed=1, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
-                      num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=1024,
-                      bos_token_id=None, eos_token_id=2, pad_token_id=0).save_pretrained(root / 'expert')
+    write_expert(root / 'expert')
     records = make_records(args.answers, seed=0)
     num_updates = sum(len(r['steps']) for r in records) // 16
     results = [one_epoch(root / 'expert', records, n, num_updates) for n in args.max_shapes or [5, 2]]

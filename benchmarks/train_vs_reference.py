@@ -60,6 +60,13 @@ def make_records(answers: int, seed: int, prompt_len=(80, 160), completion_len=1
     return records
 
 
+def write_expert(path: Path):
+    """The benchmark's expert: a random Qwen2 with 4 layers x 256 (GQA 8/2), vocab 1,024, HF format."""
+    build_torch_model('qwen2_untied', VOCAB, seed=1, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
+                      num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=1024,
+                      bos_token_id=None, eos_token_id=2, pad_token_id=0).save_pretrained(path)
+
+
 def reference_training(expert_path, records, *, positions_per_update=16, batch_size=8, lr=5e-5, seed=0):
     import peft
     import transformers
@@ -127,9 +134,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     root = Path(tempfile.mkdtemp(prefix='lr_train_bench_'))
-    build_torch_model('qwen2_untied', VOCAB, seed=1, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
-                      num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=1024,
-                      bos_token_id=None, eos_token_id=2, pad_token_id=0).save_pretrained(root / 'expert')
+    write_expert(root / 'expert')
     records = make_records(args.answers, seed=0)
     (root / 'samples').mkdir()
     samples_lib.append_records(root / 'samples' / samples_lib.sample_file_name(0, 1), records)

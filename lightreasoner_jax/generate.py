@@ -17,6 +17,7 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.callable_module import make_callable
+from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
 
@@ -125,34 +126,19 @@ def left_pad(prompts: Sequence[Sequence[int]], length: int, batch_size: int, pad
     return ids, mask
 
 
-class Generator:
-    """Host-side driver: buckets, pads, and runs one jitted `generate` per (batch, length) shape
-    with explicit shardings on `mesh`. `trace_count` counts compilations (tests check reuse).
+class PromptBatcher:
+    """The host side shared by the jitted prompt-batch steps (Generator, sample_step.SampleStep): prompts
+    left-padded to their length bucket into this process's rows of a global batch, answers back.
 
     `batch_size` is global; with several processes each passes its own batch_size/process_count
-    prompts and gets its own answers back.
+    prompts and gets its own rows back.
     """
 
-    def __init__(self, model: Transformer, mesh: jax.sharding.Mesh, *, sampling: SamplingConfig,
-                 eos_ids: Sequence[int], pad_id: int, batch_size: int, bucket: int = 64):
-        self.graphdef, self.state = nnx.split(model)
-        self.mesh, self.sampling, self.batch_size, self.bucket = mesh, sampling, batch_size, bucket
-        self.eos_ids, self.pad_id = tuple(eos_ids), int(pad_id)
+    def __init__(self, mesh: jax.sharding.Mesh, *, batch_size: int, bucket: int, pad_id: int):
+        self.mesh, self.batch_size, self.bucket, self.pad_id = mesh, batch_size, bucket, int(pad_id)
+        self.batch_sharding = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
+        self.rows_sharding = shd.logical_sharding(mesh, ('batch',), (batch_size,))
         self.trace_count = 0
-        batch = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
-        rows = shd.logical_sharding(mesh, ('batch',), (batch_size,))
-        self._batch_sharding = batch
-
-        def run(state, ids, mask, rng):
-            self.trace_count += 1
-            model = nnx.merge(self.graphdef, state)
-            return generate(model, ids, mask, rng, sampling=self.sampling, eos_ids=self.eos_ids,
-                            pad_id=self.pad_id)
-
-        state_shardings = shd.state_shardings(self.state, mesh)
-        self.state = jax.device_put(self.state, state_shardings)  # a no-op when loaded on this mesh
-        self._run = jax.jit(run, in_shardings=(state_shardings, batch, batch, shd.replicated(mesh)),
-                            out_shardings=Generation(batch, rows))
 
     def padded_length(self, prompts: Sequence[Sequence[int]]) -> int:
         return bucket_length(max(len(p) for p in prompts), self.bucket)
@@ -161,20 +147,49 @@ class Generator:
     def local_batch_size(self) -> int:
         return self.batch_size // jax.process_count()
 
-    def __call__(self, prompts: Sequence[Sequence[int]], rng: jax.Array, length: int | None = None
-                 ) -> list[list[int]]:
-        """Generated ids per prompt (up to and including EOS). `length`: the padded prompt length,
-        which multi-host callers must agree on; default the bucket of the longest prompt."""
+    def device_prompts(self, prompts: Sequence[Sequence[int]], length: int | None) -> tuple[jax.Array, jax.Array]:
+        """Global (ids, mask) [batch_size, length] holding this process's prompts. `length`: the padded
+        prompt length, which multi-host callers must agree on; None: the bucket of the longest prompt."""
         if len(prompts) > self.local_batch_size:
             raise ValueError(f'got {len(prompts)} prompts for a per-process batch of {self.local_batch_size}')
         length = self.padded_length(prompts or [[0]]) if length is None else length
         ids, mask = left_pad(prompts, length, self.local_batch_size, self.pad_id)
-        with jax.set_mesh(self.mesh):
-            out = self._run(self.state, shd.from_process_local(ids, self._batch_sharding),
-                            shd.from_process_local(mask, self._batch_sharding), rng)
+        return (shd.from_process_local(ids, self.batch_sharding),
+                shd.from_process_local(mask, self.batch_sharding))
+
+    def answers(self, generation: Generation, count: int) -> list[list[int]]:
+        """The first `count` of this process's generated ids (up to and including EOS)."""
         rows = shd.process_rows(self.batch_size)
-        tokens, lengths = shd.to_host(out.tokens)[rows], shd.to_host(out.lengths)[rows]
-        return [tokens[row, :lengths[row]].tolist() for row in range(len(prompts))]
+        tokens, lengths = shd.to_host(generation.tokens)[rows], shd.to_host(generation.lengths)[rows]
+        return [tokens[row, :lengths[row]].tolist() for row in range(count)]
+
+
+class Generator(PromptBatcher):
+    """Runs one jitted `generate` per (batch, length) shape with explicit shardings on `mesh`.
+    `trace_count` counts compilations (tests check reuse)."""
+
+    def __init__(self, model: Transformer, mesh: jax.sharding.Mesh, *, sampling: SamplingConfig,
+                 eos_ids: Sequence[int], pad_id: int, batch_size: int, bucket: int = 64):
+        super().__init__(mesh, batch_size=batch_size, bucket=bucket, pad_id=pad_id)
+        self.sampling, self.eos_ids = sampling, tuple(eos_ids)
+        graphdef, self.state, state_shardings = split_on_mesh(model, mesh)
+
+        def run(state, ids, mask, rng):
+            self.trace_count += 1
+            return generate(nnx.merge(graphdef, state), ids, mask, rng, sampling=self.sampling,
+                            eos_ids=self.eos_ids, pad_id=self.pad_id)
+
+        batch = self.batch_sharding
+        self._run = jax.jit(run, in_shardings=(state_shardings, batch, batch, shd.replicated(mesh)),
+                            out_shardings=Generation(batch, self.rows_sharding))
+
+    def __call__(self, prompts: Sequence[Sequence[int]], rng: jax.Array, length: int | None = None
+                 ) -> list[list[int]]:
+        """Generated ids per prompt (up to and including EOS); `length` as in `device_prompts`."""
+        ids, mask = self.device_prompts(prompts, length)
+        with jax.set_mesh(self.mesh):
+            generation = self._run(self.state, ids, mask, rng)
+        return self.answers(generation, len(prompts))
 
 
 make_callable(__name__)  # lightreasoner_jax.generate(...) calls generate() (callable_module.py)

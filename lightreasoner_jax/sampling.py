@@ -23,7 +23,7 @@ from lightreasoner_jax import data as data_lib
 from lightreasoner_jax import samples as samples_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult
-from lightreasoner_jax.generate import Generator, SamplingConfig
+from lightreasoner_jax.generate import PromptBatcher, SamplingConfig
 from lightreasoner_jax.models import Transformer, check_tokenizers_compatible, load_hf
 from lightreasoner_jax.progress import Progress
 from lightreasoner_jax.sample_step import SampleStep
@@ -84,7 +84,7 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def collective_batches(items, generator: Generator | SampleStep, max_lengths: int = 0
+def collective_batches(items, generator: PromptBatcher, max_lengths: int = 0
                        ) -> Iterator[tuple[list, int]]:
     """(batch, padded prompt length) over this process's (question, prompt_ids) items, batched by
     length. Every process gets the same number of batches and the same lengths (empty batches pad the

@@ -16,6 +16,7 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.contrast import ContrastResult, contrast
+from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
 
@@ -97,23 +98,24 @@ def answer_hidden(model: Transformer, prompt_cache: KVCache, prompt_ids: jax.Arr
     return hidden
 
 
+def contrast_shardings(mesh: jax.sharding.Mesh, batch_size: int) -> ContrastResult:
+    """Shardings of a ContrastResult over a global batch: rows over the batch axis."""
+    steps = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
+    targets = shd.logical_sharding(mesh, ('batch', None, None), (batch_size, 1, 1))
+    return ContrastResult(steps, steps, targets, targets, steps, targets)
+
+
 class Scorer:
     """Jitted `score` with explicit shardings; expert and amateur on the same mesh."""
 
     def __init__(self, expert: Transformer, amateur: Transformer, mesh: jax.sharding.Mesh, config: ContrastConfig,
                  batch_size: int):
         self.config, self.mesh, self.batch_size = config, mesh, batch_size
-        expert_graph, expert_state = nnx.split(expert)
-        amateur_graph, amateur_state = nnx.split(amateur)
-        expert_shardings = shd.state_shardings(expert_state, mesh)
-        amateur_shardings = shd.state_shardings(amateur_state, mesh)
-        self.expert_state = jax.device_put(expert_state, expert_shardings)
-        self.amateur_state = jax.device_put(amateur_state, amateur_shardings)
+        expert_graph, self.expert_state, expert_shardings = split_on_mesh(expert, mesh)
+        amateur_graph, self.amateur_state, amateur_shardings = split_on_mesh(amateur, mesh)
         self.trace_count = 0
         self._batch = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
         rows = shd.logical_sharding(mesh, ('batch',), (batch_size,))
-        steps3 = shd.logical_sharding(mesh, ('batch', None, None), (batch_size, 1, 1))
-        out = ContrastResult(self._batch, self._batch, steps3, steps3, self._batch, steps3)
 
         def run(expert_state, amateur_state, prompt_ids, prompt_mask, completion_ids, completion_lengths):
             self.trace_count += 1
@@ -121,9 +123,8 @@ class Scorer:
                          prompt_ids, prompt_mask, completion_ids, completion_lengths, config)
 
         self._run = jax.jit(run, in_shardings=(expert_shardings, amateur_shardings, self._batch, self._batch,
-                                               self._batch, rows), out_shardings=out)
+                                               self._batch, rows), out_shardings=contrast_shardings(mesh, batch_size))
         self._rows = rows
-
     def __call__(self, prompt_ids: np.ndarray, prompt_mask: np.ndarray, completion_ids: np.ndarray,
                  completion_lengths: np.ndarray) -> ContrastResult:
         """Process-local rows in, this process's rows of the result out, as NumPy arrays."""

@@ -31,6 +31,7 @@ from lightreasoner_jax.callable_module import make_callable
 from lightreasoner_jax.models import load_hf
 from lightreasoner_jax.models.lora import LoraConfig, add_lora
 from lightreasoner_jax.progress import Progress
+from lightreasoner_jax.shape_plan import plan_shapes
 
 OBJECTIVES = ('contrast', 'expert_only', 'all_steps', 'sft')
 
@@ -332,7 +333,7 @@ def update_plan(records, weights_field: str, min_kl: float | None, batching: tra
     per_record = train_data.training_positions(records, weights_field=weights_field, min_kl=min_kl)
     schedule = train_data.UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
     needs = [train_data.update_shape(schedule.positions(step), records, batching) for step in range(num_steps)]
-    shapes = train_data.plan_shapes(needs, batching.max_shapes) if needs else ()
+    shapes = plan_shapes(needs, batching.max_shapes) if needs else ()
     return UpdatePlan(per_record, schedule, train_data.max_targets(records, weights_field), shapes)
 
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lightreasoner_jax.generate import bucket_length
-from lightreasoner_jax.shape_plan import fitting_shape, plan_shapes  # noqa: F401 (plan_shapes: re-exported)
+from lightreasoner_jax.shape_plan import fitting_shape
 
 MODES = ('packed', 'per_position')
 
