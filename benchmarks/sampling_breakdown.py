@@ -24,17 +24,16 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-from flax import nnx  # noqa: E402
+import jax
+import jax.numpy as jnp
+from flax import nnx
 
-from benchmarks.sampling_vs_reference import SYSTEM_PROMPT, build_models, load_gsm8k_questions  # noqa: E402
-from lightreasoner_jax import data as data_lib  # noqa: E402
-from lightreasoner_jax.generate import SamplingConfig, generate, generate_with_cache, left_pad  # noqa: E402
-from lightreasoner_jax.models import load_hf  # noqa: E402
-from lightreasoner_jax.models import transformer  # noqa: E402
-from lightreasoner_jax.models.transformer import KVCache  # noqa: E402
-from lightreasoner_jax.score import ContrastConfig, score  # noqa: E402
+from benchmarks.sampling_vs_reference import SYSTEM_PROMPT, build_models, load_gsm8k_questions
+from lightreasoner_jax import data as data_lib
+from lightreasoner_jax.generation import SamplingConfig, generate, generate_with_cache, left_pad
+from lightreasoner_jax.models import load_hf, transformer
+from lightreasoner_jax.models.transformer import KVCache
+from lightreasoner_jax.sampling import ContrastConfig, score
 
 BATCH, PROMPT, NEW = 64, 128, 128
 

@@ -5,7 +5,7 @@ models): per question, expert `generate` with batch 1 and output scores; then fo
 decoded answer prefix is appended to the templated prompt text, re-tokenised, and the amateur is run
 on those prefixes in right-padded batches of 64; full-vocab KL, plausible set, contrastive weights.
 
-Ours: `lightreasoner_jax.sampling.run` (batched KV-cache decode, one teacher-forced forward per model).
+Ours: the sample stage (`lightreasoner_jax.pipeline.sample_stage.run`) (batched KV-cache decode, one teacher-forced forward per model).
 Both run on this machine's CPU, one after the other in this process. Kept-step agreement is
 measured per question on the steps both consider.
 
@@ -26,19 +26,19 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-import transformers  # noqa: E402
+import jax
+import torch
+import torch.nn.functional as F
+import transformers
 
-from lightreasoner_jax import sampling  # noqa: E402
-from lightreasoner_jax import samples as samples_lib  # noqa: E402
-from lightreasoner_jax import sharding as shd  # noqa: E402
-from lightreasoner_jax.config_files import load_config_file  # noqa: E402
-from tests.chat_tokenizer import make_chat_tokenizer  # noqa: E402
-from tests.tiny_models import build_torch_model  # noqa: E402
-from benchmarks.compile_time import CompileTimer  # noqa: E402
+from benchmarks.compile_time import CompileTimer
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.pipeline import sample_stage
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import store as samples_lib
+from tests.chat_tokenizer import make_chat_tokenizer
+from tests.tiny_models import build_torch_model
 
 SYSTEM_PROMPT = 'Please reason step by step.'
 
@@ -136,18 +136,18 @@ def main():
     mesh = shd.make_mesh(data=1, fsdp=-1, tensor=1)
     beta = args.beta
     if beta == 0.0:  # pick beta so that about half the steps are kept: agreement then means something
-        sampling.run(our_config(0.0), root / 'calibrate', mesh)
+        sample_stage.run(our_config(0.0), Workdir(root / 'calibrate'), mesh)
         stats = json.loads((root / 'calibrate' / 'samples' / 'stats.json').read_text())
         beta = stats['kl_quantiles']['0.5']
 
     jax.clear_caches()  # the measured run compiles as a fresh process would
     timer = CompileTimer()
     start = time.perf_counter()
-    sampling.run(our_config(beta), root / 'ours', mesh)
+    sample_stage.run(our_config(beta), Workdir(root / 'ours'), mesh)
     ours_seconds = time.perf_counter() - start
     compile_seconds = timer.seconds
     ours_stats = json.loads((root / 'ours' / 'samples' / 'stats.json').read_text())
-    records = {r['id']: r for r in samples_lib.read_samples(root / 'ours' / 'samples')}
+    records = {r.id: r for r in samples_lib.read_samples(root / 'ours' / 'samples')}
 
     expert = transformers.AutoModelForCausalLM.from_pretrained(root / 'expert', dtype=torch.float32).eval()
     amateur = transformers.AutoModelForCausalLM.from_pretrained(root / 'amateur', dtype=torch.float32).eval()
@@ -159,7 +159,7 @@ def main():
 
     agree = both = only_ours = only_ref = 0
     for index, ref_kept in reference.items():
-        ours_kept = set(records[f'g{index}']['steps'])
+        ours_kept = set(records[f'g{index}'].steps)
         agree += len(ours_kept & set(ref_kept))
         only_ours += len(ours_kept - set(ref_kept))
         only_ref += len(set(ref_kept) - ours_kept)
@@ -167,7 +167,7 @@ def main():
     union = agree + only_ours + only_ref
     result = {
         'machine': f'{os.cpu_count()} CPU cores, jax {jax.__version__} ({jax.default_backend()}), torch {torch.__version__}',
-        'models': 'expert qwen2 4x256 (GQA 8/2), amateur qwen2 2x128, vocab %d, float32' % len(tokenizer),
+        'models': f'expert qwen2 4x256 (GQA 8/2), amateur qwen2 2x128, vocab {len(tokenizer)}, float32',
         'questions': args.questions, 'reference_questions': n_ref, 'max_new_tokens': args.max_new_tokens,
         'batch_size': args.batch_size, 'beta': beta, 'alpha': 0.2,
         'ours_seconds_incl_load_and_compile': ours_seconds,

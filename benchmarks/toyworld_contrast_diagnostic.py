@@ -14,10 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.contrast import contrast
 from lightreasoner_jax.data import build_prompt_ids, load_questions
-from lightreasoner_jax.models import load_hf
-from lightreasoner_jax.sampling import load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
+from lightreasoner_jax.sampling import contrast
 from lightreasoner_jax.toyworld.assets import AMATEUR_PATH, EXPERT_PATH
 
 OUT = os.path.join(os.path.dirname(__file__), 'results', 'toyworld_contrast_diagnostic.json')

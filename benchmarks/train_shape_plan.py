@@ -18,23 +18,24 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
-from flax import nnx  # noqa: E402
+import jax
+from flax import nnx
 
-from benchmarks.train_vs_reference import make_records, write_expert  # noqa: E402
-from lightreasoner_jax import sharding as shd  # noqa: E402
-from lightreasoner_jax import train, train_data  # noqa: E402
-from lightreasoner_jax.models import load_hf  # noqa: E402
-from lightreasoner_jax.models.lora import LoraConfig, add_lora  # noqa: E402
+from benchmarks.train_vs_reference import make_records, write_expert
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.models import load_hf
+from lightreasoner_jax.models.lora import LoraConfig, add_lora
+from lightreasoner_jax.training import BatchConfig, OptimConfig, Trainer, update_plan
+from lightreasoner_jax.training.objectives import OBJECTIVES
 
 
 def one_epoch(expert_path: Path, records, max_shapes: int, num_updates: int) -> dict:
-    batching = train_data.BatchConfig(mode='packed', max_shapes=max_shapes)
-    plan = train.update_plan(records, 'target_weights', None, batching, num_updates)
+    batching = BatchConfig(mode='packed', max_batch_shapes=max_shapes)
+    plan = update_plan(records, OBJECTIVES['contrast'], None, batching, num_updates)
     mesh = shd.make_mesh(data=1, fsdp=-1, tensor=1)
     model = load_hf(str(expert_path), mesh=mesh, dtype='float32')
     add_lora(model, LoraConfig(targets=('q_proj', 'v_proj'), rank=8, alpha=16, dropout=0.05), nnx.Rngs(0))
-    trainer = train.Trainer(model, mesh, method='lora', optim=train.OptimConfig(num_steps=num_updates),
+    trainer = Trainer(model, mesh, method='lora', optim=OptimConfig(num_steps=num_updates),
                             use_dropout=True, seed=0)
     first, rest, seen, tokens = 0.0, 0.0, set(), 0
     for step in range(num_updates):
@@ -61,7 +62,7 @@ def main():
     root = Path(tempfile.mkdtemp(prefix='lr_shape_plan_'))
     write_expert(root / 'expert')
     records = make_records(args.answers, seed=0)
-    num_updates = sum(len(r['steps']) for r in records) // 16
+    num_updates = sum(len(r.steps) for r in records) // 16
     results = [one_epoch(root / 'expert', records, n, num_updates) for n in args.max_shapes or [5, 2]]
     Path(args.out).write_text(json.dumps(results, indent=2) + '\n')
     print(json.dumps(results, indent=2))

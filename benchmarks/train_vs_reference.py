@@ -26,17 +26,19 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import jax
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-from lightreasoner_jax import samples as samples_lib  # noqa: E402
-from lightreasoner_jax import sharding as shd  # noqa: E402
-from lightreasoner_jax import train  # noqa: E402
-from lightreasoner_jax.config_files import load_config_file  # noqa: E402
-from tests.tiny_models import build_torch_model  # noqa: E402
-from benchmarks.compile_time import CompileTimer  # noqa: E402
+from benchmarks.compile_time import CompileTimer
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.pipeline import train_stage
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import store as samples_lib
+from lightreasoner_jax.sampling.records import SampleRecord
+from tests.tiny_models import build_torch_model
 
 VOCAB = 1024
 
@@ -55,8 +57,8 @@ def make_records(answers: int, seed: int, prompt_len=(80, 160), completion_len=1
             k = rng.randint(1, top_k + 1)
             ids.append(rng.choice(VOCAB, k, replace=False).tolist())
             weights.append(rng.dirichlet(np.ones(k)).tolist())
-        records.append({'id': f'a{i}', 'prompt_ids': prompt, 'completion_ids': completion, 'steps': steps,
-                        'kl': [1.0] * len(steps), 'target_ids': ids, 'target_weights': weights})
+        records.append(SampleRecord(id=f'a{i}', prompt_ids=prompt, completion_ids=completion, steps=steps,
+                                    kl=[1.0] * len(steps), target_ids=ids, target_weights=weights))
     return records
 
 
@@ -75,8 +77,8 @@ def reference_training(expert_path, records, *, positions_per_update=16, batch_s
     model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=16, target_modules=['q_proj', 'v_proj'],
                                                        lora_dropout=0.05, bias='none', task_type='CAUSAL_LM'))
     model.train()
-    examples = [(r['prompt_ids'] + r['completion_ids'][:t], r['target_ids'][j], r['target_weights'][j])
-                for r in records for j, t in enumerate(r['steps'])]
+    examples = [(r.prompt_ids + r.completion_ids[:t], r.target_ids[j], r.target_weights[j])
+                for r in records for j, t in enumerate(r.steps)]
     order = np.random.RandomState(seed).permutation(len(examples))
     accumulation = positions_per_update // batch_size
     num_updates = len(examples) // positions_per_update
@@ -120,7 +122,7 @@ def our_training(root: Path, mode: str, num_updates: int, name: str, timer: Comp
     config.train.checkpoint.save_every = 10 ** 6
     timer.reset()
     start = time.perf_counter()
-    summary = train.run(config, root / name, shd.make_mesh(data=1, fsdp=-1, tensor=1))
+    summary = train_stage.run(config, Workdir(root / name), shd.make_mesh(data=1, fsdp=-1, tensor=1))
     seconds = time.perf_counter() - start
     rows = [json.loads(line) for line in (root / name / 'train' / 'metrics.jsonl').read_text().splitlines()]
     return seconds, rows, {'compile_seconds': timer.seconds, 'train_step_compiles': summary['compiled_batch_shapes'],
@@ -138,7 +140,7 @@ def main():
     records = make_records(args.answers, seed=0)
     (root / 'samples').mkdir()
     samples_lib.append_records(root / 'samples' / samples_lib.sample_file_name(0, 1), records)
-    positions = sum(len(r['steps']) for r in records)
+    positions = sum(len(r.steps) for r in records)
     num_updates = positions // 16
 
     timer = CompileTimer()

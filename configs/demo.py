@@ -9,7 +9,7 @@ configs/demo_full.py adds the SFT baseline and the two ablations.
 
 import ml_collections
 
-from lightreasoner_jax.config_files import load_sibling
+from lightreasoner_jax.pipeline.config_files import load_sibling
 from lightreasoner_jax.toyworld.assets import AMATEUR_PATH, EXPERT_PATH
 
 TOY_SYSTEM_PROMPT = 'Please reason step by step.'  # the prompt the toy models were trained with

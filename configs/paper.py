@@ -7,7 +7,7 @@ The presets set the expert; everything else is default.py's, which already holds
 
 import ml_collections
 
-from lightreasoner_jax.config_files import load_sibling
+from lightreasoner_jax.pipeline.config_files import load_sibling
 
 
 def get_config() -> ml_collections.ConfigDict:

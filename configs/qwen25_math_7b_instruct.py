@@ -6,7 +6,7 @@ python -m lightreasoner_jax.main --config=configs/qwen25_math_7b_instruct.py --w
 
 import ml_collections
 
-from lightreasoner_jax.config_files import load_sibling
+from lightreasoner_jax.pipeline.config_files import load_sibling
 
 
 def get_config() -> ml_collections.ConfigDict:

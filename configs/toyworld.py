@@ -1,4 +1,4 @@
-"""How the toy world's shipped models were made: `python -m lightreasoner_jax.toyworld.build
+"""How the toy world's shipped models were made: `python -m lightreasoner_jax.pipeline.build_toyworld
 --config=configs/toyworld.py --workdir=DIR [--install]`.
 
 The problems, the tokenizer and two Qwen2-architecture models trained from scratch with the
@@ -10,7 +10,7 @@ same platform.
 
 import ml_collections
 
-from lightreasoner_jax.config_files import load_sibling
+from lightreasoner_jax.pipeline.config_files import load_sibling
 
 
 def _model(layers: int, steps: int, seed: int) -> ml_collections.ConfigDict:

@@ -247,12 +247,23 @@ def load_questions(source: str | Path, *, split: str = 'train', config_name: str
     return questions, counts
 
 
-def questions_from_config(data_cfg) -> tuple[list[Question], dict[str, int]]:
-    """`load_questions` with the fields of a config's `data` section (empty strings and 0 = unset)."""
-    return load_questions(
-        data_cfg.source, split=data_cfg.split, config_name=data_cfg.config_name or None,
-        question_field=data_cfg.question_field, answer_field=data_cfg.answer_field,
-        id_field=data_cfg.id_field or None, limit=data_cfg.limit or None, on_bad_row=data_cfg.on_bad_row)
+@dataclasses.dataclass(frozen=True)
+class QuestionSource:
+    """Where questions come from and how rows map to them (`load_questions`'s arguments; empty strings
+    and 0 mean unset, as in a config's `data` section)."""
+    source: str
+    split: str = 'train'
+    config_name: str = ''
+    question_field: str = 'question'
+    answer_field: str = 'answer'
+    id_field: str = ''
+    limit: int = 0
+    on_bad_row: str = 'error'
+
+    def load(self) -> tuple[list[Question], dict[str, int]]:
+        return load_questions(self.source, split=self.split, config_name=self.config_name or None,
+                              question_field=self.question_field, answer_field=self.answer_field,
+                              id_field=self.id_field or None, limit=self.limit or None, on_bad_row=self.on_bad_row)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,9 +26,11 @@ def plan_shapes(needs: Sequence[tuple[int, int]], max_shapes: int) -> tuple[tupl
     if not len(counts):
         raise ValueError('no batches to plan shapes for')
     if len(counts) <= max_shapes:  # every need gets its own shape: no padding beyond the buckets
-        return tuple((int(r), int(l)) for r, l in shapes_needed)
-    grid = [(int(r), int(l)) for r in np.unique(shapes_needed[:, 0]) for l in np.unique(shapes_needed[:, 1])]
-    area = np.array([[r * l if r >= nr and l >= nl else np.inf for nr, nl in shapes_needed] for r, l in grid])
+        return tuple((int(rows), int(length)) for rows, length in shapes_needed)
+    grid = [(int(rows), int(length)) for rows in np.unique(shapes_needed[:, 0])
+            for length in np.unique(shapes_needed[:, 1])]
+    area = np.array([[rows * length if rows >= nr and length >= nl else np.inf for nr, nl in shapes_needed]
+                     for rows, length in grid])
 
     def cost(subset):
         return float(np.min(area[list(subset)], axis=0) @ counts)

@@ -2,8 +2,8 @@
 
 import json
 
-from lightreasoner_jax.config_files import load_config_file
-from lightreasoner_jax.stages import apply_overrides
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.variants import apply_overrides
 from tests.chat_tokenizer import make_chat_tokenizer
 from tests.tiny_models import build_torch_model
 

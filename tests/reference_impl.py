@@ -5,7 +5,6 @@ prompt + completion[:step] (right-padded batches, read at each row's last real t
 KL with the reference's 1e-12 smoothing. Used as the parity oracle and the benchmark baseline.
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from lightreasoner_jax import answers
+from lightreasoner_jax.evaluation import answers
 
 GSM8K_TEST = os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'data', 'gsm8k', 'test.jsonl')
 

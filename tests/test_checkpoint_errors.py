@@ -3,7 +3,6 @@
 import json
 import shutil
 
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file

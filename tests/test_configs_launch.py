@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 
-from lightreasoner_jax import stages
-from lightreasoner_jax.config_files import load_config_file
-from lightreasoner_jax.sweep import load_sweep
+from lightreasoner_jax.pipeline import stages
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.sweep import load_sweep
+from lightreasoner_jax.pipeline.variants import apply_overrides
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = {
@@ -30,24 +31,23 @@ def test_paper_presets(name, expert):
     assert (config.train.optim.learning_rate, config.train.optim.num_steps, config.train.positions_per_update) == \
         (5e-5, 1000, 16)
     assert config.eval.data.split == 'test' and 'boxed' in config.eval.system_prompt
-    stages.check_stage_names(config, stages.stage_table())
+    stages.check_stage_names(config)
 
 
 def test_every_config_file_loads_and_names_real_stages():
-    table = stages.stage_table()
     for path in glob.glob(os.path.join(ROOT, 'configs', '*.py')):
         config = load_config_file(path)
         if 'stages' in config:
-            stages.check_stage_names(config, table)
+            stages.check_stage_names(config)
     assert len(load_sweep(os.path.join(ROOT, 'configs', 'sweeps', 'beta_alpha.py'))) == 6
 
 
 def test_demo_full_variants_are_the_papers_comparisons():
     config = load_config_file(os.path.join(ROOT, 'configs', 'demo_full.py'))
-    objectives = {name: stages.apply_overrides(config, config.variants[name].to_dict()).train.objective
+    objectives = {name: apply_overrides(config, config.variants[name].to_dict()).train.objective
                   for name in config.variants}
     assert objectives == {'sft': 'sft', 'no_selection': 'all_steps', 'no_contrast': 'expert_only'}
-    assert stages.apply_overrides(config, config.variants['no_selection'].to_dict()).contrast.beta == -1.0
+    assert apply_overrides(config, config.variants['no_selection'].to_dict()).contrast.beta == -1.0
     assert 'sample:no_selection' in config.stages and config.stages[-1] == 'report'
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.contrast import contrast
+from lightreasoner_jax.sampling import contrast
 
 
 def numpy_contrast(expert_logits, amateur_logits, alpha, beta, top_k, valid):

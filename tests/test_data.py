@@ -14,7 +14,14 @@ import pytest
 from transformers import AutoTokenizer
 
 from lightreasoner_jax.data import (
-    DataError, Question, build_prompt_ids, build_prompts, is_local_source, load_questions, question_id)
+    DataError,
+    Question,
+    build_prompt_ids,
+    build_prompts,
+    is_local_source,
+    load_questions,
+    question_id,
+)
 from tests.chat_tokenizer import make_chat_tokenizer
 
 GSM8K_TRAIN = Path(__file__).parents[2] / 'shared' / 'data' / 'gsm8k' / 'train.jsonl'

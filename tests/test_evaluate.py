@@ -5,13 +5,12 @@ import json
 
 import jax
 
-from etils import epath
-
-from lightreasoner_jax import evaluate
+from lightreasoner_jax import evaluation as evaluate
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.data import load_questions
-from lightreasoner_jax.models import load_hf
-from lightreasoner_jax.sampling import load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
+from lightreasoner_jax.pipeline.eval_stage import evaluate_to_workdir
+from lightreasoner_jax.pipeline.workdir import Workdir
 from tests.pipeline_fixtures import write_pair
 
 SETTINGS = evaluate.EvalSettings(max_new_tokens=10, batch_size=8, bucket=32)
@@ -24,21 +23,21 @@ def test_resume_skips_answered_questions_and_matches_a_full_run(tmp_path):
     tokenizer = load_tokenizer(tmp_path / 'expert')
     questions, _ = load_questions(str(tmp_path / 'questions.jsonl'), id_field='id')
 
-    full = evaluate.evaluate_to_dir(model, tokenizer, questions, mesh, SETTINGS, epath.Path(tmp_path / 'full'))
+    full = evaluate_to_workdir(model, tokenizer, questions, mesh, SETTINGS, Workdir(tmp_path / 'full'), 'x')
     assert full['total'] == 10 and full['questions_this_run'] == 10
 
-    partial_dir = tmp_path / 'partial'
-    first = evaluate.evaluate_to_dir(model, tokenizer, questions[:4], mesh, SETTINGS, epath.Path(partial_dir))
+    partial_dir = tmp_path / 'partial' / 'eval' / 'x'
+    first = evaluate_to_workdir(model, tokenizer, questions[:4], mesh, SETTINGS, Workdir(tmp_path / 'partial'), 'x')
     assert first['total'] == 4
     with open(partial_dir / 'predictions-00000-of-00001.jsonl', 'a') as f:
         f.write('{"id": "torn')  # a write cut by a kill
-    resumed = evaluate.evaluate_to_dir(model, tokenizer, questions, mesh, SETTINGS, epath.Path(partial_dir))
+    resumed = evaluate_to_workdir(model, tokenizer, questions, mesh, SETTINGS, Workdir(tmp_path / 'partial'), 'x')
     assert resumed['questions_this_run'] == 6 and resumed['total'] == 10
 
     def by_id(directory):
         lines = (directory / 'predictions-00000-of-00001.jsonl').read_text().splitlines()
         return {r['id']: r for r in map(json.loads, lines)}
-    assert by_id(partial_dir) == by_id(tmp_path / 'full')
+    assert by_id(partial_dir) == by_id(tmp_path / 'full' / 'eval' / 'x')
     assert {k: full[k] for k in ('accuracy', 'correct', 'total')} == \
         {k: resumed[k] for k in ('accuracy', 'correct', 'total')}
 

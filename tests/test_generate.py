@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.generate import Generator, SamplingConfig, bucket_length, generate, left_pad
+from lightreasoner_jax.generation import Generator, SamplingConfig, bucket_length, generate, left_pad
 from lightreasoner_jax.models import load_hf
 from tests.tiny_models import build_torch_model
 

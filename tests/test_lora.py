@@ -53,7 +53,7 @@ def test_adapters_start_as_identity_and_only_they_are_lora_params(checkpoint):
     np.testing.assert_array_equal(logits(model, batch), base)
     lora_leaves = jax.tree.leaves(nnx.state(model, nnx.LoRAParam))
     assert len(lora_leaves) == 2 * 7 * 2 and all(x.dtype == jnp.float32 for x in lora_leaves)
-    b = model.layers[0].attn.q_proj_lora.b[...]
+    b = model.layers[0].attn.q_proj.lora.b[...]
     assert b.shape == (4, 4, 16) and not b.any()
 
 
@@ -88,12 +88,12 @@ def test_adapter_shardings_follow_the_base_weight(checkpoint):
     model = lora_model(path)
     specs = shd.state_shardings(nnx.state(model), mesh)
     attn = specs['layers'][0]['attn']
-    assert attn['q_proj'].spec == P('fsdp', 'tensor', None)
-    assert attn['q_proj_lora']['a'].spec == P('fsdp', None)          # [D, r]: D as the base's D
-    assert attn['q_proj_lora']['b'].spec == P(None, 'tensor', None)  # [r, N, H]: N as the base's N
-    assert attn['o_proj_lora']['a'].spec == P('tensor', None, None)  # [N, H, r]
-    assert attn['o_proj_lora']['b'].spec == P(None, 'fsdp')          # [r, D]
-    assert specs['layers'][0]['mlp']['down_proj_lora']['a'].spec == P('tensor', None)  # [F, r]
+    assert attn['q_proj']['kernel'].spec == P('fsdp', 'tensor', None)
+    assert attn['q_proj']['lora']['a'].spec == P('fsdp', None)          # [D, r]: D as the base's D
+    assert attn['q_proj']['lora']['b'].spec == P(None, 'tensor', None)  # [r, N, H]: N as the base's N
+    assert attn['o_proj']['lora']['a'].spec == P('tensor', None, None)  # [N, H, r]
+    assert attn['o_proj']['lora']['b'].spec == P(None, 'fsdp')          # [r, D]
+    assert specs['layers'][0]['mlp']['down_proj']['lora']['a'].spec == P('tensor', None)  # [F, r]
 
 
 def test_peft_adapter_and_merged_checkpoint_reproduce_our_logits(checkpoint, tmp_path):

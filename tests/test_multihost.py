@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from lightreasoner_jax import samples as samples_lib
-from tests.test_pipeline import ROOT, flags
+from lightreasoner_jax.sampling import store as samples_lib
 from tests.pipeline_fixtures import write_pair
+from tests.test_pipeline import ROOT, flags
 
 STAGES = ('--config.stages=("eval_base","sample","train","eval","report")', '--config.mesh.data=-1')
 
@@ -46,10 +46,10 @@ def test_two_processes_equal_one(tmp_path):
 
     codes, _ = launch(flags(tmp_path, tmp_path / "one", *STAGES), 1)
     assert codes == [0]
-    two = {r['id']: r for r in samples_lib.read_samples(tmp_path / 'two' / 'samples')}
-    one = {r['id']: r for r in samples_lib.read_samples(tmp_path / 'one' / 'samples')}
+    two = {r.id: r for r in samples_lib.read_samples(tmp_path / 'two' / 'samples')}
+    one = {r.id: r for r in samples_lib.read_samples(tmp_path / 'one' / 'samples')}
     assert two.keys() == one.keys() and len(one) == 10
-    assert [two[k]['completion_ids'] for k in one] == [one[k]['completion_ids'] for k in one]
+    assert [two[k].completion_ids for k in one] == [one[k].completion_ids for k in one]
     for name in ('base', 'tuned'):
         metrics = [json.loads((tmp_path / run / 'eval' / name / 'metrics.json').read_text()) for run in ('one', 'two')]
         assert metrics[0]['total'] == metrics[1]['total'] == 10

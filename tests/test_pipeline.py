@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import jax
-from etils import epath
 
-from lightreasoner_jax import evaluate, export, sweep
+from lightreasoner_jax import evaluation
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.models import load_hf
-from lightreasoner_jax.sampling import load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
+from lightreasoner_jax.pipeline import loading, sweep
+from lightreasoner_jax.pipeline import settings as config_settings
+from lightreasoner_jax.pipeline.workdir import Workdir
 from tests.pipeline_fixtures import write_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,22 +79,21 @@ def test_lora_applied_checkpoint_evaluates_like_the_merged_export(tmp_path):
     result = run_main(flags(tmp_path, workdir, '--config.stages=("sample","train","export")',
                             '--config.train.optim.learning_rate=0.05'))
     assert result.returncode == 0, result.stderr[-3000:]
-    from lightreasoner_jax.config_files import load_config_file
-    from lightreasoner_jax.data import questions_from_config
-    from lightreasoner_jax.stages import apply_overrides
+    from lightreasoner_jax.pipeline.config_files import load_config_file
+    from lightreasoner_jax.pipeline.variants import apply_overrides
     config = load_config_file('configs/default.py')
     config = apply_overrides(config, {
         'expert.path': str(tmp_path / 'expert'), 'amateur.path': str(tmp_path / 'amateur'),
         'expert.dtype': 'float32', 'data.source': str(tmp_path / 'questions.jsonl'), 'data.id_field': 'id',
         'train.optim.num_steps': 3, 'train.positions_per_update': 8, 'train.optim.learning_rate': 0.05})
     mesh = shd.make_mesh(data=1, fsdp=-1)
-    questions, _ = questions_from_config(config.data)
-    settings = evaluate.EvalSettings(max_new_tokens=12, batch_size=8, bucket=32)
+    questions, _ = config_settings.questions(config.data)
+    settings = evaluation.EvalSettings(max_new_tokens=12, batch_size=8, bucket=32)
     tokenizer = load_tokenizer(tmp_path / 'expert')
-    with_lora, _ = export.load_trained(config, epath.Path(workdir), mesh)
+    with_lora, _ = loading.trained_model(config, Workdir(workdir), mesh)
     merged = load_hf(workdir / 'export' / 'merged', mesh=mesh, dtype='float32')
     base = load_hf(tmp_path / 'expert', mesh=mesh, dtype='float32')
-    answers = {name: [r['completion'] for r in evaluate.evaluate(model, tokenizer, questions, mesh, settings)]
+    answers = {name: [r['completion'] for r in evaluation.evaluate(model, tokenizer, questions, mesh, settings)]
                for name, model in (('lora', with_lora), ('merged', merged), ('base', base))}
     assert answers['lora'] == answers['merged']
     assert answers['lora'] != answers['base']  # the tuning changed something, so the equality means something

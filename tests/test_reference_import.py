@@ -5,10 +5,13 @@ import json
 import jax
 import pytest
 
-from lightreasoner_jax import samples as samples_lib
-from lightreasoner_jax import sampling, sharding as shd
+from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.data import Question, load_questions
-from lightreasoner_jax.reference_import import import_reference
+from lightreasoner_jax.pipeline import sample_stage
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import store as samples_lib
+from lightreasoner_jax.sampling.records import SampleFileError
+from lightreasoner_jax.sampling.reference_import import import_reference
 from tests.pipeline_fixtures import pipeline_config, write_pair
 
 
@@ -16,7 +19,7 @@ from tests.pipeline_fixtures import pipeline_config, write_pair
 def sampled(tmp_path_factory):
     root = tmp_path_factory.mktemp('pair')
     tokenizer = write_pair(root)
-    sampling.run(pipeline_config(root), root / 'w', shd.make_mesh(data=1, fsdp=-1, tensor=1,
+    sample_stage.run(pipeline_config(root), Workdir(root / 'w'), shd.make_mesh(data=1, fsdp=-1, tensor=1,
                                                                     devices=jax.devices()[:1]))
     return root, tokenizer, samples_lib.read_samples(root / 'w' / 'samples')
 
@@ -26,13 +29,13 @@ def to_reference_format(records, tokenizer, path):
     plausible ids ascending)."""
     with open(path, 'w') as f:
         for r in records:
-            for j, t in enumerate(r['steps']):
-                pairs = sorted(zip(r['target_ids'][j], r['target_weights'][j]))
-                f.write(json.dumps({'prompt_id': r['id'], 'step': t,
-                                    'prefix': tokenizer.decode(r['completion_ids'][:t]),
+            for j, t in enumerate(r.steps):
+                pairs = sorted(zip(r.target_ids[j], r.target_weights[j]))
+                f.write(json.dumps({'prompt_id': r.id, 'step': t,
+                                    'prefix': tokenizer.decode(r.completion_ids[:t]),
                                     'tokens': [tokenizer.decode([i]) for i, _ in pairs],
                                     'token_ids': [i for i, _ in pairs], 'weights': [w for _, w in pairs],
-                                    'kl_divergence': r['kl'][j]}) + '\n')
+                                    'kl_divergence': r.kl[j]}) + '\n')
 
 
 def test_import_round_trips_aligned_steps_and_counts_the_rest(sampled, tmp_path):
@@ -40,24 +43,24 @@ def test_import_round_trips_aligned_steps_and_counts_the_rest(sampled, tmp_path)
     to_reference_format(records, tokenizer, tmp_path / 'cd_samples.jsonl')
     questions, _ = load_questions(root / 'questions.jsonl', id_field='id')
     report = import_reference(tmp_path / 'cd_samples.jsonl', questions, tokenizer, tmp_path / 'samples')
-    imported = {r['id']: r for r in samples_lib.read_samples(tmp_path / 'samples')}
-    total = sum(len(r['steps']) for r in records)
+    imported = {r.id: r for r in samples_lib.read_samples(tmp_path / 'samples')}
+    total = sum(len(r.steps) for r in records)
     assert report['reference_steps'] == total > 0
     assert report['imported_steps'] + report['unaligned_steps'] == total
     assert report['imported_steps'] > 0
     exact = 0
     for original in records:
-        if original['id'] not in imported:
+        if original.id not in imported:
             continue
-        got = imported[original['id']]
-        assert got['prompt_ids'] == original['prompt_ids']
-        assert set(got['steps']) <= set(original['steps'])
-        for j, t in enumerate(got['steps']):
-            assert got['completion_ids'][:t] == original['completion_ids'][:t]
-            k = original['steps'].index(t)
-            assert dict(zip(got['target_ids'][j], got['target_weights'][j])) == pytest.approx(
-                dict(zip(original['target_ids'][k], original['target_weights'][k])), abs=1e-6)
-            assert got['kl'][j] == pytest.approx(original['kl'][k])
+        got = imported[original.id]
+        assert got.prompt_ids == original.prompt_ids
+        assert set(got.steps) <= set(original.steps)
+        for j, t in enumerate(got.steps):
+            assert got.completion_ids[:t] == original.completion_ids[:t]
+            k = original.steps.index(t)
+            assert dict(zip(got.target_ids[j], got.target_weights[j])) == pytest.approx(
+                dict(zip(original.target_ids[k], original.target_weights[k])), abs=1e-6)
+            assert got.kl[j] == pytest.approx(original.kl[k])
             exact += 1
     assert exact == report['imported_steps']
 
@@ -81,11 +84,11 @@ def test_misaligned_prefix_and_unknown_question_are_reported(tmp_path):
     assert report['unaligned_steps'] == 1 and report['imported_steps'] == 1
     assert report['questions_not_in_question_source'] == 1 and report['steps_of_unknown_questions'] == 1
     (record,) = samples_lib.read_samples(tmp_path / 'samples')
-    assert record['completion_ids'][:len(ids)] == ids and record['steps'] == [len(ids)]
-    assert record['completion_ids'][len(ids)] == 6  # the highest-weight target stands in
+    assert record.completion_ids[:len(ids)] == ids and record.steps == [len(ids)]
+    assert record.completion_ids[len(ids)] == 6  # the highest-weight target stands in
 
 
 def test_bad_reference_rows_name_the_line(tmp_path):
     (tmp_path / 'ref.jsonl').write_text('{"prompt_id": "a", "step": 1}\n')
-    with pytest.raises(samples_lib.SampleFileError, match=r'ref.jsonl:1: reference sample lacks field'):
+    with pytest.raises(SampleFileError, match=r'ref.jsonl:1: reference sample lacks field'):
         import_reference(tmp_path / 'ref.jsonl', [], None, tmp_path / 'samples')

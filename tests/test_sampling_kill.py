@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lightreasoner_jax import samples as samples_lib
+from lightreasoner_jax.sampling import store as samples_lib
 from tests.pipeline_fixtures import QUESTIONS, write_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,7 +60,7 @@ def test_sigkill_then_restart_equals_uninterrupted(tmp_path):
     clean = subprocess.run(command(root, tmp_path / 'clean'), cwd=ROOT, env=env(), capture_output=True,
                            text=True, timeout=600)
     assert clean.returncode == 0, clean.stderr[-3000:]
-    killed = {r['id']: r for r in samples_lib.read_samples(tmp_path / 'killed' / 'samples')}
-    uninterrupted = {r['id']: r for r in samples_lib.read_samples(tmp_path / 'clean' / 'samples')}
+    killed = {r.id: r for r in samples_lib.read_samples(tmp_path / 'killed' / 'samples')}
+    uninterrupted = {r.id: r for r in samples_lib.read_samples(tmp_path / 'clean' / 'samples')}
     assert len(killed) == len(MANY) == len(uninterrupted)
     assert killed == uninterrupted

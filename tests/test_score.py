@@ -4,16 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.contrast import contrast
-from lightreasoner_jax.generate import Generator, SamplingConfig, left_pad
-from lightreasoner_jax.models import load_hf
 from flax import nnx
 
-from lightreasoner_jax.sample_step import SampleStep
-from lightreasoner_jax.score import ContrastConfig, Scorer
-from lightreasoner_jax.score import score as eager_score
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.generation import Generator, SamplingConfig, left_pad
+from lightreasoner_jax.models import load_hf
+from lightreasoner_jax.sampling import ContrastConfig, SampleStep, Scorer
+from lightreasoner_jax.sampling import score as eager_score
 from tests.reference_impl import reference_sample
 from tests.tiny_models import build_torch_model
 
@@ -58,7 +55,7 @@ def test_kept_steps_and_targets_equal_the_reference_procedure(pair):
             assert abs(result.kl[row, step] - kl) < 1e-4 * max(1.0, kl)
         ours = {int(t) for t in np.flatnonzero(result.selected[row])}
         assert ours == set(ref_kept), row
-        for step, (kl, weights) in ref_kept.items():
+        for step, (_kl, weights) in ref_kept.items():
             n = result.num_plausible[row, step]
             got = dict(zip(result.target_ids[row, step, :n].tolist(), result.target_weights[row, step, :n].tolist()))
             assert got.keys() == weights.keys()

@@ -2,12 +2,12 @@
 
 import itertools
 
+import numpy as np
 import pytest
 
-from lightreasoner_jax.sampling import collective_batches
+from lightreasoner_jax.generation import collective_batches
 from lightreasoner_jax.shape_plan import plan_lengths, plan_shapes
-from lightreasoner_jax.train_data import BatchConfig
-import numpy as np
+from lightreasoner_jax.training import BatchConfig
 
 
 def _padded_tokens(needs, shapes):
@@ -31,7 +31,7 @@ def test_planned_shapes_fit_every_update_with_the_fewest_padded_tokens():
     few = [(1, 64), (2, 128), (1, 64)]
     assert plan_shapes(few, 2) == ((1, 64), (2, 128))  # no padding when every need has a shape
     with pytest.raises(ValueError, match='max_batch_shapes'):
-        BatchConfig(max_shapes=0)
+        BatchConfig(max_batch_shapes=0)
 
 
 def test_planned_prompt_lengths_hold_each_batch():

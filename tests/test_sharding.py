@@ -59,7 +59,7 @@ def test_state_shardings_follow_parameter_metadata(tmp_path):
     build_torch_model('qwen2_untied', VOCAB).save_pretrained(tmp_path)
     mesh = shd.make_mesh(data=1, fsdp=4, tensor=2)
     model = load_hf(tmp_path, mesh=mesh, dtype=jnp.float32)
-    q = model.layers[0].attn.q_proj[...]
+    q = model.layers[0].attn.q_proj.kernel[...]
     assert q.sharding.spec == P('fsdp', 'tensor', None)
     assert q.addressable_shards[0].data.shape == (16, 2, 16)  # [64/4, 4/2, 16]
     assert model.lm_head[...].sharding.spec == P('tensor', 'fsdp')

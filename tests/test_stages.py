@@ -3,10 +3,12 @@
 import json
 
 import pytest
-from etils import epath
 
-from lightreasoner_jax import stages
-from lightreasoner_jax.config_files import load_config_file
+from lightreasoner_jax.pipeline import stages
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.fingerprint import fingerprint
+from lightreasoner_jax.pipeline.variants import apply_overrides
+from lightreasoner_jax.pipeline.workdir import Workdir
 
 
 def fake_table(calls, fail=()):
@@ -17,9 +19,8 @@ def fake_table(calls, fail=()):
                 raise RuntimeError('killed')
             return {'ran': name}
         return run
-    return {'sample': stages.Stage(make('sample'), ('data', 'contrast')),
-            'train': stages.Stage(make('train'), ('data', 'contrast', 'train')),
-            'report': stages.Stage(make('report'), ())}
+    return {'sample': stages.Stage(make('sample')), 'train': stages.Stage(make('train')),
+            'report': stages.Stage(make('report'), always_rerun=True)}
 
 
 def base_config():
@@ -32,7 +33,7 @@ def base_config():
 def run_all(config, workdir, calls, fail=()):
     table = fake_table(calls, fail)
     stages.check_stage_names(config, table)
-    return [stages.run_stage(s, config, epath.Path(workdir), None, table) for s in config.stages]
+    return [stages.run_stage(s, config, Workdir(workdir), None, table) for s in config.stages]
 
 
 def test_runs_then_skips_finished_stages(tmp_path):
@@ -72,6 +73,14 @@ def test_ignored_fields_do_not_count_as_changes(tmp_path):
     assert [c[0] for c in calls] == ['report']
 
 
+def test_ignored_fields_are_dotted_paths_not_names_at_any_depth():
+    config = base_config()
+    config.model_check = {'checkpoint': '/ckpt/a'}
+    changed = apply_overrides(config, {'model_check.checkpoint': '/ckpt/b', 'train.checkpoint.save_every': 3})
+    assert fingerprint(config, 'model_check') != fingerprint(changed, 'model_check')  # a real input
+    assert fingerprint(config, 'train') == fingerprint(changed, 'train')  # how often to save is not
+
+
 def test_partly_done_stage_resumes_under_same_config_only(tmp_path):
     config = base_config()
     with pytest.raises(RuntimeError, match='killed'):
@@ -80,7 +89,7 @@ def test_partly_done_stage_resumes_under_same_config_only(tmp_path):
     assert not (tmp_path / 'stages' / 'train.json').exists()
     changed = base_config()
     changed.train.seed = 3
-    with pytest.raises(stages.StageConfigMismatchError, match="stage 'train' was started .* \(train.seed: 0 -> 3\)"):
+    with pytest.raises(stages.StageConfigMismatchError, match=r"stage 'train' was started .* \(train.seed: 0 -> 3\)"):
         run_all(changed, tmp_path, [])
     calls = []
     run_all(config, tmp_path, calls)
@@ -100,4 +109,4 @@ def test_unknown_stage_or_variant_is_named():
 def test_variant_override_of_a_missing_field_is_named():
     config = base_config()
     with pytest.raises(KeyError, match="override 'train.objectiv': config has no field 'objectiv'"):
-        stages.apply_overrides(config, {'train': {'objectiv': 'sft'}})
+        apply_overrides(config, {'train': {'objectiv': 'sft'}})

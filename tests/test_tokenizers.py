@@ -7,7 +7,6 @@ from transformers import AutoTokenizer
 from lightreasoner_jax.models import TokenizerMismatchError, check_tokenizers_compatible, load_hf, save_hf
 from tests.tiny_models import build_torch_model, make_tokenizer
 
-
 WORDS = ['<unk>', 'one', 'two', 'three', 'plus', 'equals', '=', '+']
 
 

@@ -11,11 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from lightreasoner_jax import evaluate
+from lightreasoner_jax import evaluation as evaluate
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.data import load_questions
-from lightreasoner_jax.models import load_hf
-from lightreasoner_jax.sampling import load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
 from lightreasoner_jax.toyworld import problems, world
 from lightreasoner_jax.toyworld.assets import AMATEUR_PATH, EXPERT_PATH, WORLD_FILE
 

@@ -14,7 +14,10 @@ import pytest
 import torch
 import transformers
 
-from lightreasoner_jax import export, sharding as shd, train
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.pipeline import export_stage, loading, train_stage
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.training import CheckpointMismatchError
 from tests.tiny_models import left_padded_batch, torch_logits
 from tests.train_fixtures import VOCAB, train_config, write_expert_and_samples
 
@@ -31,7 +34,7 @@ def losses(workdir):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp('train')
     write_expert_and_samples(root)
-    summary = train.run(train_config(root, **{'train.optim.num_steps': 30}), root / 'work',
+    summary = train_stage.run(train_config(root, **{'train.optim.num_steps': 30}), Workdir(root / 'work'),
                         shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
     return root, summary
 
@@ -51,10 +54,10 @@ def test_loss_decreases_and_metrics_are_logged(trained):
 def test_sharded_training_equals_single_device(tmp_path):
     write_expert_and_samples(tmp_path)
     config = train_config(tmp_path, **{'train.optim.num_steps': 4})
-    train.run(config, tmp_path / 'work', shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
+    train_stage.run(config, Workdir(tmp_path / 'work'), shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
     (tmp_path / 'sharded').mkdir()
     (tmp_path / 'sharded' / 'samples').symlink_to(tmp_path / 'work' / 'samples')
-    train.run(config, tmp_path / 'sharded', shd.make_mesh(data=2, fsdp=2, tensor=2))
+    train_stage.run(config, Workdir(tmp_path / 'sharded'), shd.make_mesh(data=2, fsdp=2, tensor=2))
     np.testing.assert_allclose(losses(tmp_path / 'sharded'), losses(tmp_path / 'work'), atol=1e-5)
 
 
@@ -121,8 +124,8 @@ def test_sigterm_saves_a_final_checkpoint(tmp_path):
 def test_a_checkpoint_of_another_configuration_is_refused(trained, tmp_path):
     root, _ = trained
     config = train_config(root, **{'train.lora.rank': 4, 'train.optim.num_steps': 40})
-    with pytest.raises(train.CheckpointMismatchError, match=r"written by a different training configuration \(lora"):
-        train.run(config, root / 'work', shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
+    with pytest.raises(CheckpointMismatchError, match=r"written by a different training configuration \(train\.lora\.rank: 8 -> 4"):
+        train_stage.run(config, Workdir(root / 'work'), shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
 
 
 def test_export_writes_merged_and_peft_adapter_equal_to_the_trained_model(trained):
@@ -130,12 +133,12 @@ def test_export_writes_merged_and_peft_adapter_equal_to_the_trained_model(traine
     root, _ = trained
     config = train_config(root, **{'train.optim.num_steps': 30})
     mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
-    model, step = export.load_trained(config, root / 'work', mesh)
+    model, step = loading.trained_model(config, Workdir(root / 'work'), mesh)
     assert step == 30
     ids, mask, positions = left_padded_batch(VOCAB, (9, 4))
     hidden, _ = model(jnp.asarray(ids), jnp.asarray(positions), jnp.asarray(mask))
     ours = np.asarray(model.logits(hidden))
-    result = export.run(config, root / 'work', mesh)
+    result = export_stage.run(config, Workdir(root / 'work'), mesh)
     merged = transformers.AutoModelForCausalLM.from_pretrained(result['merged'], dtype=torch.float32).eval()
     assert np.abs(torch_logits(merged, ids, mask, positions) - ours)[mask].max() <= 1e-4
     base = transformers.AutoModelForCausalLM.from_pretrained(root / 'expert', dtype=torch.float32)
@@ -152,7 +155,7 @@ def test_empty_or_corrupt_samples_are_clear_errors(tmp_path):
     lines = path.read_text().splitlines()
     path.write_text(lines[0] + '\n' + '{"id": "x"}\n')
     with pytest.raises(ValueError, match=r"samples-00000-of-00001.jsonl:2: record lacks field"):
-        train.run(train_config(tmp_path), tmp_path / 'work', shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]))
+        train_stage.run(train_config(tmp_path), Workdir(tmp_path / 'work'), shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]))
 
 
 def test_full_fine_tuning_trains_every_parameter(tmp_path):
@@ -160,46 +163,45 @@ def test_full_fine_tuning_trains_every_parameter(tmp_path):
     config = train_config(tmp_path, **{'train.method': 'full', 'train.optim.num_steps': 3,
                                        'train.optim.learning_rate': 1e-3})
     mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
-    train.run(config, tmp_path / 'work', mesh)
-    model, step = export.load_trained(config, tmp_path / 'work', mesh)
+    train_stage.run(config, Workdir(tmp_path / 'work'), mesh)
+    model, step = loading.trained_model(config, Workdir(tmp_path / 'work'), mesh)
     base = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / 'expert', dtype=torch.float32)
     embedding = base.model.embed_tokens.weight.detach().numpy()
     norm = base.model.norm.weight.detach().numpy()
     assert step == 3
     assert np.abs(np.asarray(model.embedding[...]) - embedding).max() > 1e-5
     assert np.abs(np.asarray(model.final_norm.scale[...]) - norm).max() > 1e-5
-    result = export.run(config, tmp_path / 'work', mesh)
+    result = export_stage.run(config, Workdir(tmp_path / 'work'), mesh)
     assert result['adapter'] is None and (tmp_path / 'work' / 'export' / 'merged' / 'config.json').exists()
 
 
 def test_expert_only_objective_trains_on_expert_weights(tmp_path):
     write_expert_and_samples(tmp_path)
     mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
-    train.run(train_config(tmp_path, **{'train.optim.num_steps': 2}), tmp_path / 'work', mesh)
+    train_stage.run(train_config(tmp_path, **{'train.optim.num_steps': 2}), Workdir(tmp_path / 'work'), mesh)
     (tmp_path / 'other').mkdir()
     (tmp_path / 'other' / 'samples').symlink_to(tmp_path / 'work' / 'samples')
-    train.run(train_config(tmp_path, **{'train.optim.num_steps': 2, 'train.objective': 'expert_only'}),
-              tmp_path / 'other', mesh)
+    train_stage.run(train_config(tmp_path, **{'train.optim.num_steps': 2, 'train.objective': 'expert_only'}),
+                    Workdir(tmp_path / 'other'), mesh)
     contrast, expert_only = losses(tmp_path / 'work'), losses(tmp_path / 'other')
     assert np.abs(contrast - expert_only).max() > 1e-3  # other targets, same positions
 
 
 def test_sft_objective_trains_on_ground_truth_answers(tmp_path):
-    from lightreasoner_jax import sft
     from tests.pipeline_fixtures import QUESTIONS, pipeline_config, write_pair
     tokenizer = write_pair(tmp_path)
     config = pipeline_config(tmp_path)
-    records = sft.sft_records(config)
-    assert len(records) == len(QUESTIONS)
-    answer = tokenizer.encode('#### 0', add_special_tokens=False) + [tokenizer.eos_token_id]
-    assert records[0]['completion_ids'] == answer and records[0]['steps'] == list(range(len(answer)))
-    assert records[0]['target_ids'] == [[t] for t in answer]
     config.stages = ('train',)
     config.train.objective = 'sft'
+    records = train_stage.training_records(config, Workdir(tmp_path / 'work'))
+    assert len(records) == len(QUESTIONS)
+    answer = tokenizer.encode('#### 0', add_special_tokens=False) + [tokenizer.eos_token_id]
+    assert records[0].completion_ids == answer and records[0].steps == list(range(len(answer)))
+    assert records[0].target_ids == [[t] for t in answer]
     config.train.optim.num_steps = 3
     config.train.positions_per_update = 8
     config.train.log_every = 1
-    train.run(config, tmp_path / 'work', shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
+    train_stage.run(config, Workdir(tmp_path / 'work'), shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
     assert len(losses(tmp_path / 'work')) == 3
 
 
@@ -211,6 +213,6 @@ def test_a_corrupt_checkpoint_is_a_clear_error(trained, tmp_path):
     for path in (work / 'checkpoints' / '30').rglob('*'):
         if path.is_file() and 'meta' not in str(path):
             path.write_bytes(b'garbage')
-    with pytest.raises(train.CheckpointMismatchError, match=r'checkpoints/30: checkpoint does not match|cannot read'):
-        train.run(train_config(root, **{'train.optim.num_steps': 40}), work,
+    with pytest.raises(CheckpointMismatchError, match=r'checkpoints/30: checkpoint does not match|cannot read'):
+        train_stage.run(train_config(root, **{'train.optim.num_steps': 30}), Workdir(work),
                   shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from lightreasoner_jax import train, train_data
 from lightreasoner_jax.models import load_hf
 from lightreasoner_jax.models.lora import LoraConfig, add_lora
+from lightreasoner_jax.training import batches as train_data
+from lightreasoner_jax.training.loss import batch_kl, kl_to_targets
+from lightreasoner_jax.training.objectives import OBJECTIVES
 from tests.tiny_models import build_torch_model
 from tests.train_fixtures import VOCAB, synthetic_records
 
@@ -20,7 +22,7 @@ def test_kl_to_targets_equals_the_formula():
     weights = np.array([[[0.5, 0.5, 0], [1, 0, 0], [0.2, 0.3, 0.5]], [[1, 0, 0], [0.9, 0.1, 0], [0.4, 0.4, 0.2]]],
                        np.float32)
     mask = np.array([[True, True, False], [True, True, True]])
-    total, count = train.kl_to_targets(jnp.asarray(logits), jnp.asarray(ids), jnp.asarray(weights), jnp.asarray(mask))
+    total, count = kl_to_targets(jnp.asarray(logits), jnp.asarray(ids), jnp.asarray(weights), jnp.asarray(mask))
     expected = 0.0
     for b in range(2):
         for m in range(3):
@@ -55,7 +57,7 @@ def loss_and_grads(model, batch):
         total, count = 0.0, 0.0
         for a in range(batch.input_ids.shape[0]):
             micro = train_data.TrainBatch(*(jnp.asarray(x[a]) for x in batch))
-            s, c = train.batch_kl(nnx.merge(graphdef, params, frozen), micro, None)
+            s, c = batch_kl(nnx.merge(graphdef, params, frozen), micro, None)
             total, count = total + s, count + c
         return total / count
     value, grads = jax.jit(jax.value_and_grad(loss))(trainable)
@@ -65,11 +67,11 @@ def loss_and_grads(model, batch):
 @pytest.mark.parametrize('grad_accum', [1, 2])
 def test_packed_and_per_position_agree(lora_model, grad_accum):
     records = synthetic_records(6, seed=3)
-    per_record = train_data.training_positions(records)
+    per_record = train_data.training_positions(records, OBJECTIVES['contrast'])
     schedule = train_data.UpdateSchedule(per_record, positions_per_update=16, seed=0)
     positions = schedule.positions(0)
     assert len({p.record for p in positions}) >= 2  # the update spans several answers
-    K = train_data.max_targets(records)
+    K = train_data.max_targets(per_record)
     results = {}
     for mode in ('packed', 'per_position'):
         config = train_data.BatchConfig(mode=mode, positions_per_update=16, grad_accum=grad_accum, length_bucket=8)
@@ -86,33 +88,37 @@ def test_packed_and_per_position_agree(lora_model, grad_accum):
 
 def test_schedule_is_a_pure_function_of_the_step():
     records = synthetic_records(5, seed=4)
-    per_record = train_data.training_positions(records)
+    per_record = train_data.training_positions(records, OBJECTIVES['contrast'])
     a = train_data.UpdateSchedule(per_record, 4, seed=7)
     b = train_data.UpdateSchedule(per_record, 4, seed=7)
     total = a.total
     first_epoch = [p for u in range(-(-total // 4)) for p in a.positions(u)][:total]
     assert sorted((p.record, p.step) for p in first_epoch) == sorted(
-        (i, t) for i, r in enumerate(records) for t in r['steps'])  # an epoch is each position once
+        (i, t) for i, r in enumerate(records) for t in r.steps)  # an epoch is each position once
     assert b.positions(11) == a.positions(11) and b.positions(2) == a.positions(2)
     assert train_data.UpdateSchedule(per_record, 4, seed=8).positions(0) != a.positions(0)
 
 
 def test_min_kl_and_expert_weights_select_other_targets():
     records = synthetic_records(4, seed=5)
-    all_steps = sum(len(r['steps']) for r in records)
-    high = train_data.training_positions(records, min_kl=1.0)
+    all_steps = sum(len(r.steps) for r in records)
+    high = train_data.training_positions(records, OBJECTIVES['contrast'], min_kl=1.0)
     assert 0 < sum(map(len, high)) < all_steps
-    assert all(records[p.record]['kl'][records[p.record]['steps'].index(p.step)] >= 1.0 for ps in high for p in ps)
-    expert = train_data.training_positions(records, weights_field='expert_weights')
-    assert expert[0][0].target_weights == tuple(records[0]['expert_weights'][0])
-    with pytest.raises(KeyError, match="no 'other'"):
-        train_data.training_positions(records, weights_field='other')
+    assert all(records[p.record].kl[records[p.record].steps.index(p.step)] >= 1.0 for ps in high for p in ps)
+    assert sum(map(len, train_data.training_positions(records, OBJECTIVES['all_steps'], min_kl=1.0))) == all_steps
+    expert = train_data.training_positions(records, OBJECTIVES['expert_only'])
+    assert expert[0][0].target_weights == tuple(records[0].expert_weights[0])
+    assert expert[0][0].target_weights != tuple(records[0].target_weights[0])
+    records[1].expert_weights = None
+    with pytest.raises(ValueError, match="record 'r1' has no expert_weights"):
+        train_data.training_positions(records, OBJECTIVES['expert_only'])
 
 
 def test_padding_to_a_planned_shape_leaves_loss_and_gradients_unchanged(lora_model):
     records = synthetic_records(6, seed=3)
-    schedule = train_data.UpdateSchedule(train_data.training_positions(records), positions_per_update=16, seed=0)
-    positions, K = schedule.positions(0), train_data.max_targets(records)
+    per_record = train_data.training_positions(records, OBJECTIVES['contrast'])
+    schedule = train_data.UpdateSchedule(per_record, positions_per_update=16, seed=0)
+    positions, K = schedule.positions(0), train_data.max_targets(per_record)
     config = train_data.BatchConfig(positions_per_update=16, length_bucket=8)
     own = train_data.update_batches(positions, records, config, K)
     rows, length = own.input_ids.shape[1:]

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from lightreasoner_jax import samples as samples_lib
-from lightreasoner_jax.config_files import load_config_file
-from lightreasoner_jax.stages import apply_overrides
+from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.variants import apply_overrides
+from lightreasoner_jax.sampling import store as samples_lib
+from lightreasoner_jax.sampling.records import SampleRecord
 from tests.tiny_models import build_torch_model
 
 VOCAB = 96
@@ -25,9 +26,9 @@ def synthetic_records(n: int, seed: int = 0, vocab: int = VOCAB, top_k: int = 5)
             w = rng.dirichlet(np.ones(k)).tolist()
             weights.append(w)
             expert.append(rng.dirichlet(np.ones(k)).tolist())
-        records.append({'id': f'r{i}', 'prompt_ids': prompt, 'completion_ids': completion, 'steps': steps,
-                        'kl': rng.uniform(0.1, 2.0, len(steps)).tolist(), 'target_ids': ids, 'target_weights': weights,
-                        'expert_weights': expert})
+        records.append(SampleRecord(id=f'r{i}', prompt_ids=prompt, completion_ids=completion, steps=steps,
+                                    kl=rng.uniform(0.1, 2.0, len(steps)).tolist(), target_ids=ids,
+                                    target_weights=weights, expert_weights=expert))
     return records
 
 

@@ -68,27 +68,27 @@ def hf_mappings(config: ModelConfig) -> list[TensorMapping]:
         hf, ours = f'model.layers.{i}', ('layers', i)
         mappings += [
             m(f'{hf}.input_layernorm.weight', ours + ('input_norm', 'scale'), same),
-            m(f'{hf}.self_attn.q_proj.weight', ours + ('attn', 'q_proj'), in_heads(N)),
-            m(f'{hf}.self_attn.k_proj.weight', ours + ('attn', 'k_proj'), in_heads(K)),
-            m(f'{hf}.self_attn.v_proj.weight', ours + ('attn', 'v_proj'), in_heads(K)),
-            m(f'{hf}.self_attn.o_proj.weight', ours + ('attn', 'o_proj'), out_heads),
+            m(f'{hf}.self_attn.q_proj.weight', ours + ('attn', 'q_proj', 'kernel'), in_heads(N)),
+            m(f'{hf}.self_attn.k_proj.weight', ours + ('attn', 'k_proj', 'kernel'), in_heads(K)),
+            m(f'{hf}.self_attn.v_proj.weight', ours + ('attn', 'v_proj', 'kernel'), in_heads(K)),
+            m(f'{hf}.self_attn.o_proj.weight', ours + ('attn', 'o_proj', 'kernel'), out_heads),
         ]
         if c.qkv_bias:
             mappings += [
-                m(f'{hf}.self_attn.q_proj.bias', ours + ('attn', 'q_bias'), bias_heads(N)),
-                m(f'{hf}.self_attn.k_proj.bias', ours + ('attn', 'k_bias'), bias_heads(K)),
-                m(f'{hf}.self_attn.v_proj.bias', ours + ('attn', 'v_bias'), bias_heads(K)),
+                m(f'{hf}.self_attn.q_proj.bias', ours + ('attn', 'q_proj', 'bias'), bias_heads(N)),
+                m(f'{hf}.self_attn.k_proj.bias', ours + ('attn', 'k_proj', 'bias'), bias_heads(K)),
+                m(f'{hf}.self_attn.v_proj.bias', ours + ('attn', 'v_proj', 'bias'), bias_heads(K)),
             ]
         if c.o_bias:
-            mappings.append(m(f'{hf}.self_attn.o_proj.bias', ours + ('attn', 'o_bias'), same))
+            mappings.append(m(f'{hf}.self_attn.o_proj.bias', ours + ('attn', 'o_proj', 'bias'), same))
         mappings += [
             m(f'{hf}.post_attention_layernorm.weight', ours + ('post_attention_norm', 'scale'), same),
-            m(f'{hf}.mlp.gate_proj.weight', ours + ('mlp', 'gate_proj'), linear),
-            m(f'{hf}.mlp.up_proj.weight', ours + ('mlp', 'up_proj'), linear),
-            m(f'{hf}.mlp.down_proj.weight', ours + ('mlp', 'down_proj'), linear),
+            m(f'{hf}.mlp.gate_proj.weight', ours + ('mlp', 'gate_proj', 'kernel'), linear),
+            m(f'{hf}.mlp.up_proj.weight', ours + ('mlp', 'up_proj', 'kernel'), linear),
+            m(f'{hf}.mlp.down_proj.weight', ours + ('mlp', 'down_proj', 'kernel'), linear),
         ]
         if c.mlp_bias:
-            mappings += [m(f'{hf}.mlp.{p}_proj.bias', ours + ('mlp', f'{p}_bias'), same)
+            mappings += [m(f'{hf}.mlp.{p}_proj.bias', ours + ('mlp', f'{p}_proj', 'bias'), same)
                          for p in ('gate', 'up', 'down')]
     mappings.append(m('model.norm.weight', ('final_norm', 'scale'), same))
     if not c.tie_word_embeddings:

@@ -20,7 +20,8 @@ from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import safetensors_io as st
-from lightreasoner_jax.models.transformer import PROJECTIONS as TARGETS
+from lightreasoner_jax.models.projection import PROJECTIONS as TARGETS
+from lightreasoner_jax.models.projection import Projection
 
 ATTENTION_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj')
 
@@ -73,47 +74,45 @@ class LoRA(nnx.Module):
         return jnp.tensordot(self.a[...], self.b[...], axes=1) * self.scale
 
 
-def _owner_and_in_dims(layer, target: str):
-    if target in ATTENTION_TARGETS:
-        return layer.attn, 2 if target == 'o_proj' else 1
-    return layer.mlp, 1
+def projections(model, targets=TARGETS):
+    """(layer index, Projection) of every layer's projections named in `targets`, in TARGETS order."""
+    for i, layer in enumerate(model.layers):
+        for name in TARGETS:
+            if name in targets:
+                yield i, getattr(layer.attn if name in ATTENTION_TARGETS else layer.mlp, name)
 
 
 def add_lora(model, config: LoraConfig, rngs: nnx.Rngs):
-    """Attaches adapters to every layer's target projections, in place; returns the model."""
-    for layer in model.layers:
+    """Attaches an adapter to every layer's target projections, in place; returns the model."""
+    for layer in model.layers:  # layer by layer, targets in config order: the order draws the A inits
         for target in config.targets:
-            owner, in_dims = _owner_and_in_dims(layer, target)
-            setattr(owner, f'{target}_lora', LoRA(getattr(owner, target), in_dims, config, rngs))
+            projection: Projection = getattr(layer.attn if target in ATTENTION_TARGETS else layer.mlp, target)
+            projection.lora = LoRA(projection.kernel, projection.num_in_dims, config, rngs)
     return model
 
 
 def lora_targets(model) -> tuple[str, ...]:
-    layer = model.layers[0]
-    return tuple(t for t in TARGETS if hasattr(_owner_and_in_dims(layer, t)[0], f'{t}_lora'))
+    """The names of the projections that carry an adapter (in the first layer)."""
+    return tuple(p.name for i, p in projections(model) if i == 0 and p.lora is not None)
 
 
 def merge_lora(model):
     """Folds every adapter into its kernel (W + B·A·alpha/r, in W's dtype) and removes it, in place."""
-    for layer in model.layers:
-        for target in TARGETS:
-            owner, _ = _owner_and_in_dims(layer, target)
-            adapter = getattr(owner, f'{target}_lora', None)
-            if adapter is None:
-                continue
-            kernel = getattr(owner, target)
-            merged = kernel[...].astype(jnp.float32) + adapter.delta()
-            kernel.set_value(merged.astype(kernel.get_value().dtype))
-            delattr(owner, f'{target}_lora')
+    for _, projection in projections(model):
+        if projection.lora is None:
+            continue
+        kernel = projection.kernel
+        merged = kernel[...].astype(jnp.float32) + projection.lora.delta()
+        kernel.set_value(merged.astype(kernel.get_value().dtype))
+        projection.lora = None
     return model
 
 
 def _peft_tensors(model, target: str):
     """(hf module name, lora_A [r, in], lora_B [out, r]) per layer, as PEFT stores them."""
     section = 'self_attn' if target in ATTENTION_TARGETS else 'mlp'
-    for i, layer in enumerate(model.layers):
-        owner, _ = _owner_and_in_dims(layer, target)
-        adapter = getattr(owner, f'{target}_lora')
+    for i, projection in projections(model, (target,)):
+        adapter = projection.lora
         a, b = shd.to_host(adapter.a.get_value()), shd.to_host(adapter.b.get_value())
         a = a.reshape(-1, a.shape[-1]).T   # [*in, r] -> [r, in]
         b = b.reshape(b.shape[0], -1).T    # [r, *out] -> [out, r]

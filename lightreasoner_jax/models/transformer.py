@@ -14,38 +14,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 from lightreasoner_jax.models.config import ModelConfig
+from lightreasoner_jax.models.projection import Projection, init_param
 from lightreasoner_jax.models.rope import apply_rope, inverse_frequencies, rope_sin_cos
 from lightreasoner_jax.sharding import constrain
-
-_INIT_STD = 0.02
-
-
-def _param(rngs: nnx.Rngs, shape, axes, dtype, init: str = 'normal') -> nnx.Param:
-    if init == 'normal':
-        value = _INIT_STD * jax.random.normal(rngs.params(), shape, jnp.float32)
-    elif init == 'zeros':
-        value = jnp.zeros(shape, jnp.float32)
-    elif init == 'ones':
-        value = jnp.ones(shape, jnp.float32)
-    else:
-        raise ValueError(init)
-    return nnx.Param(value.astype(dtype), logical_axes=tuple(axes))
-
-
-PROJECTIONS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
-
-
-def project(owner: nnx.Module, name: str, x: jax.Array, einsum: str, bias_name: str | None,
-            dropout_rng: jax.Array | None) -> jax.Array:
-    """x through owner.<name> (+ its bias, + its LoRA adapter `<name>_lora` if one is attached)."""
-    out = jnp.einsum(einsum, x, getattr(owner, name)[...].astype(x.dtype))
-    if bias_name is not None and hasattr(owner, bias_name):
-        out = out + getattr(owner, bias_name)[...].astype(x.dtype)
-    adapter = getattr(owner, f'{name}_lora', None)
-    if adapter is not None:
-        key = None if dropout_rng is None else jax.random.fold_in(dropout_rng, PROJECTIONS.index(name))
-        out = out + adapter(x, key)
-    return out
 
 
 class KVCache(NamedTuple):
@@ -81,7 +52,7 @@ CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', 'length', None)
 class RMSNorm(nnx.Module):
     def __init__(self, dim: int, eps: float, config: ModelConfig, rngs: nnx.Rngs):
         self.eps = eps
-        self.scale = _param(rngs, (dim,), ('norm',), config.param_dtype, 'ones')
+        self.scale = init_param(rngs, (dim,), ('norm',), config.param_dtype, 'ones')
 
     def __call__(self, x: jax.Array) -> jax.Array:
         xf = x.astype(jnp.float32)
@@ -95,23 +66,22 @@ class Attention(nnx.Module):
         c = config
         D, N, K, H = c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim
         self.config = c
-        self.q_proj = _param(rngs, (D, N, H), ('embed', 'heads', 'head_dim'), c.param_dtype)
-        self.k_proj = _param(rngs, (D, K, H), ('embed', 'kv_heads', 'head_dim'), c.param_dtype)
-        self.v_proj = _param(rngs, (D, K, H), ('embed', 'kv_heads', 'head_dim'), c.param_dtype)
-        self.o_proj = _param(rngs, (N, H, D), ('heads', 'head_dim', 'embed'), c.param_dtype)
-        if c.qkv_bias:
-            self.q_bias = _param(rngs, (N, H), ('heads', 'head_dim'), c.param_dtype, 'zeros')
-            self.k_bias = _param(rngs, (K, H), ('kv_heads', 'head_dim'), c.param_dtype, 'zeros')
-            self.v_bias = _param(rngs, (K, H), ('kv_heads', 'head_dim'), c.param_dtype, 'zeros')
-        if c.o_bias:
-            self.o_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
+        dt = c.param_dtype
+        self.q_proj = Projection('q_proj', 'BTD,DNH->BTNH', (D, N, H), ('embed', 'heads', 'head_dim'), 1, c.qkv_bias,
+                                 dt, rngs)
+        self.k_proj = Projection('k_proj', 'BTD,DKH->BTKH', (D, K, H), ('embed', 'kv_heads', 'head_dim'), 1,
+                                 c.qkv_bias, dt, rngs)
+        self.v_proj = Projection('v_proj', 'BTD,DKH->BTKH', (D, K, H), ('embed', 'kv_heads', 'head_dim'), 1,
+                                 c.qkv_bias, dt, rngs)
+        self.o_proj = Projection('o_proj', 'BTNH,NHD->BTD', (N, H, D), ('heads', 'head_dim', 'embed'), 2, c.o_bias,
+                                 dt, rngs)
 
     def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None, dropout_rng=None):
         """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,K,S,H], writes this step's keys
         and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
-        q = project(self, 'q_proj', x, 'BTD,DNH->BTNH', 'q_bias', dropout_rng)
-        k = project(self, 'k_proj', x, 'BTD,DKH->BTKH', 'k_bias', dropout_rng)
-        v = project(self, 'v_proj', x, 'BTD,DKH->BTKH', 'v_bias', dropout_rng)
+        q = self.q_proj(x, dropout_rng)
+        k = self.k_proj(x, dropout_rng)
+        v = self.v_proj(x, dropout_rng)
         q = constrain(apply_rope(q, sin, cos), ('batch', 'length', 'activation_heads', None))
         k = jnp.swapaxes(apply_rope(k, sin, cos), 1, 2)  # [B,K,T,H]
         v = jnp.swapaxes(v, 1, 2)
@@ -126,7 +96,7 @@ class Attention(nnx.Module):
             new_kv = None
         out = dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype), mask[:, None, :, :],
                                     self.config.head_dim ** -0.5, self.config.attention_impl)
-        return project(self, 'o_proj', out, 'BTNH,NHD->BTD', 'o_bias', dropout_rng), new_kv
+        return self.o_proj(out, dropout_rng), new_kv
 
 
 def dot_product_attention(q, k, v, mask, scale, impl: str):
@@ -162,19 +132,17 @@ class MLP(nnx.Module):
     def __init__(self, config: ModelConfig, rngs: nnx.Rngs):
         c = config
         D, F = c.hidden_size, c.intermediate_size
-        self.gate_proj = _param(rngs, (D, F), ('embed', 'mlp'), c.param_dtype)
-        self.up_proj = _param(rngs, (D, F), ('embed', 'mlp'), c.param_dtype)
-        self.down_proj = _param(rngs, (F, D), ('mlp', 'embed'), c.param_dtype)
-        if c.mlp_bias:
-            self.gate_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
-            self.up_bias = _param(rngs, (F,), ('mlp',), c.param_dtype, 'zeros')
-            self.down_bias = _param(rngs, (D,), ('embed',), c.param_dtype, 'zeros')
+        self.gate_proj = Projection('gate_proj', 'BTD,DF->BTF', (D, F), ('embed', 'mlp'), 1, c.mlp_bias,
+                                    c.param_dtype, rngs)
+        self.up_proj = Projection('up_proj', 'BTD,DF->BTF', (D, F), ('embed', 'mlp'), 1, c.mlp_bias, c.param_dtype, rngs)
+        self.down_proj = Projection('down_proj', 'BTF,FD->BTD', (F, D), ('mlp', 'embed'), 1, c.mlp_bias,
+                                    c.param_dtype, rngs)
 
     def __call__(self, x, dropout_rng=None):
-        gate = project(self, 'gate_proj', x, 'BTD,DF->BTF', 'gate_bias', dropout_rng)
-        up = project(self, 'up_proj', x, 'BTD,DF->BTF', 'up_bias', dropout_rng)
+        gate = self.gate_proj(x, dropout_rng)
+        up = self.up_proj(x, dropout_rng)
         hidden = constrain(jax.nn.silu(gate) * up, ('batch', 'length', 'activation_mlp'))
-        return project(self, 'down_proj', hidden, 'BTF,FD->BTD', 'down_bias', dropout_rng)
+        return self.down_proj(hidden, dropout_rng)
 
 
 class DecoderLayer(nnx.Module):
@@ -211,11 +179,11 @@ class Transformer(nnx.Module):
     def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
         c = config
         self.config = c
-        self.embedding = _param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
+        self.embedding = init_param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
         self.layers = nnx.List([DecoderLayer(c, rngs) for _ in range(c.num_layers)])
         self.final_norm = RMSNorm(c.hidden_size, c.rms_norm_eps, c, rngs)
         if not c.tie_word_embeddings:
-            self.lm_head = _param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
+            self.lm_head = init_param(rngs, (c.vocab_size, c.hidden_size), ('vocab', 'embed'), c.param_dtype)
 
     def __call__(self, input_ids: jax.Array, positions: jax.Array, attention_mask_: jax.Array,
                  cache: KVCache | None = None, dropout_rng: jax.Array | None = None

@@ -1,10 +1,11 @@
 """A seeded generator of GSM8K-style multi-step arithmetic word problems with worked solutions.
 
 A problem is a starting amount followed by events (gain, loss, scaling, equal sharing, buying k
-groups of n), each one equation in the solution (k groups of n: two), 2-5 equations in all, which ends in '#### <answer>' as GSM8K's does. Every intermediate amount
-stays a positive integer below MAX_AMOUNT (a division always divides evenly), so the solution's
-equations can be checked by evaluating them. Events are phrased several ways and carried by varied
-people and things, so a model has to read the question, not just the template.
+groups of n), each one equation in the solution (k groups of n: two), 2-5 equations in all, which
+ends in '#### <answer>' as GSM8K's does. Every intermediate amount stays a positive integer below
+MAX_AMOUNT (a division always divides evenly), so the solution's equations can be checked by
+evaluating them. Events are phrased several ways and carried by varied people and things, so a model
+has to read the question, not just the template.
 """
 
 from __future__ import annotations

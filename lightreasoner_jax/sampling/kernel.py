@@ -12,12 +12,20 @@ Everything is float32, jittable, free of host syncs, and elementwise in [B, T], 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from lightreasoner_jax.callable_module import make_callable
+
+@dataclasses.dataclass(frozen=True)
+class ContrastConfig:
+    alpha: float = 0.2      # plausible set: p_E >= alpha * max p_E
+    beta: float = 0.4       # keep a step when KL(p_E || p_A) >= beta
+    top_k: int = 32         # cap on the plausible tokens stored per step
+    first_step: int = 1     # first candidate step; 1 as the reference (the first token is not a candidate)
+    chunk: int = 32         # completion steps whose logits are materialised at once
 
 
 class ContrastResult(NamedTuple):
@@ -73,6 +81,3 @@ def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: floa
     selected = valid.astype(bool) & (kl >= beta)
     return ContrastResult(kl, selected, target_ids, weights, num_plausible, expert_weights)
 
-
-
-make_callable(__name__)  # lightreasoner_jax.contrast(...) calls contrast() (callable_module.py)

@@ -7,7 +7,7 @@ Decoded text does not always re-encode to the same ids; a step is aligned only w
 re-encoded prefix is exactly `step` tokens and agrees with the question's longest aligned prefix.
 Unaligned steps are dropped and counted.
 
-    python -m lightreasoner_jax.reference_import --reference=cd_samples.jsonl \
+    python -m lightreasoner_jax.sampling.reference_import --reference=cd_samples.jsonl \
         --questions=gsm8k_train.jsonl --id_field=id --tokenizer=/ckpt/expert --out=W/samples
 """
 
@@ -19,7 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from lightreasoner_jax import data as data_lib
-from lightreasoner_jax import samples as samples_lib
+from lightreasoner_jax.sampling import store
+from lightreasoner_jax.sampling.records import SampleFileError, SampleRecord
 
 REFERENCE_FIELDS = ('prompt_id', 'step', 'prefix', 'token_ids', 'weights', 'kl_divergence')
 
@@ -35,12 +36,12 @@ def read_reference_steps(path) -> dict[str, list[dict]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
-                raise samples_lib.SampleFileError(f'{where}: not valid JSON ({e.msg})') from None
+                raise SampleFileError(f'{where}: not valid JSON ({e.msg})') from None
             missing = [k for k in REFERENCE_FIELDS if k not in row]
             if missing:
-                raise samples_lib.SampleFileError(f'{where}: reference sample lacks field(s) {missing}')
+                raise SampleFileError(f'{where}: reference sample lacks field(s) {missing}')
             if len(row['token_ids']) != len(row['weights']) or not row['token_ids']:
-                raise samples_lib.SampleFileError(f'{where}: token_ids and weights must be non-empty, equal length')
+                raise SampleFileError(f'{where}: token_ids and weights must be non-empty, equal length')
             groups[str(row['prompt_id'])].append(row)
     for rows in groups.values():
         rows.sort(key=lambda r: r['step'])
@@ -51,7 +52,8 @@ def _encode(tokenizer, text: str) -> list[int]:
     return list(tokenizer.encode(text, add_special_tokens=False))
 
 
-def rebuild_record(question: data_lib.Question, rows: list[dict], tokenizer, system_prompt) -> tuple[dict | None, int]:
+def rebuild_record(question: data_lib.Question, rows: list[dict], tokenizer, system_prompt
+                   ) -> tuple[SampleRecord | None, int]:
     """(record, unaligned step count) for one question's reference steps."""
     encoded = {r['step']: _encode(tokenizer, r['prefix']) for r in rows}
     aligned_steps = [t for t in sorted(encoded, reverse=True) if len(encoded[t]) == t]
@@ -67,17 +69,16 @@ def rebuild_record(question: data_lib.Question, rows: list[dict], tokenizer, sys
     # completion_ids[:t] for it, so its highest-weight target stands in (flagged below).
     stand_in = last['token_ids'][max(range(len(last['weights'])), key=last['weights'].__getitem__)]
     completion = base[:last['step']] + [int(stand_in)]
-    record = {
-        'id': question.id,
-        'prompt_ids': data_lib.build_prompt_ids(tokenizer, question.question, system_prompt=system_prompt),
-        'completion_ids': completion,
-        'steps': [r['step'] for r in kept],
-        'kl': [float(r['kl_divergence']) for r in kept],
-        'target_ids': [list(map(int, r['token_ids'])) for r in kept],
-        'target_weights': [_normalised(r['weights']) for r in kept],
-        'last_completion_token_is_stand_in': True,
-        'imported_from': 'reference',
-    }
+    record = SampleRecord(
+        id=question.id,
+        prompt_ids=data_lib.build_prompt_ids(tokenizer, question.question, system_prompt=system_prompt),
+        completion_ids=completion,
+        steps=[r['step'] for r in kept],
+        kl=[float(r['kl_divergence']) for r in kept],
+        target_ids=[list(map(int, r['token_ids'])) for r in kept],
+        target_weights=[_normalised(r['weights']) for r in kept],
+        extra={'last_completion_token_is_stand_in': True, 'imported_from': 'reference'},
+    )
     return record, len(rows) - len(kept)
 
 
@@ -99,14 +100,13 @@ def import_reference(reference_path, questions: list[data_lib.Question], tokeniz
         record, dropped = rebuild_record(by_id[prompt_id], rows, tokenizer, system_prompt)
         unaligned += dropped
         if record is not None:
-            samples_lib.validate_record(record, f'{reference_path}: prompt_id {prompt_id}')
-            records.append(record)
+            records.append(SampleRecord.from_dict(record.to_dict(), f'{reference_path}: prompt_id {prompt_id}'))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / samples_lib.sample_file_name(0, 1)
+    path = out_dir / store.sample_file_name(0, 1)
     if path.exists():
         raise FileExistsError(f'{path} exists; import into an empty samples directory')
-    samples_lib.append_records(path, records)
+    store.append_records(path, records)
     total = sum(len(rows) for rows in groups.values())
     report = {
         'reference_steps': total,
@@ -114,7 +114,7 @@ def import_reference(reference_path, questions: list[data_lib.Question], tokeniz
         'questions_not_in_question_source': len(unknown),
         'unknown_prompt_ids_example': unknown[:5],
         'imported_records': len(records),
-        'imported_steps': sum(len(r['steps']) for r in records),
+        'imported_steps': sum(len(r.steps) for r in records),
         'unaligned_steps': unaligned,
         'steps_of_unknown_questions': sum(len(groups[k]) for k in unknown),
     }

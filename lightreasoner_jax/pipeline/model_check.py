@@ -2,7 +2,7 @@
 
 Builds (or loads) a decoder, writes it as an HF checkpoint, loads it back sharded on the mesh,
 and checks that the sharded jitted forward and a KV-cache decode agree with the in-memory model.
-Writes `workdir/model_check.json`. Until the toy world lands this is the default job.
+Writes the workdir's model_check.json.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import logging
-from etils import epath
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import KVCache, ModelConfig, Transformer, load_hf, padded_positions, save_hf
 from lightreasoner_jax.models.apply import jit_forward_logits
+from lightreasoner_jax.pipeline.workdir import Workdir
 
 
 def _random_batch(vocab_size: int, batch_size: int, length: int, seed: int):
@@ -30,7 +30,7 @@ def _random_batch(vocab_size: int, batch_size: int, length: int, seed: int):
     return ids, mask, np.asarray(padded_positions(jnp.asarray(mask)))
 
 
-def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
+def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     cfg = config.model_check
     start = time.time()
     if cfg.checkpoint:
@@ -39,7 +39,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     else:
         model_config = ModelConfig(**cfg.random_model.to_dict())
         model = Transformer(model_config, rngs=nnx.Rngs(cfg.seed))
-    checkpoint_dir = workdir / 'model_check' / 'hf'
+    checkpoint_dir = workdir.model_check_hf
     save_hf(model, model_config, checkpoint_dir)
     reloaded = load_hf(checkpoint_dir, mesh=mesh, dtype=jnp.float32)
 
@@ -74,7 +74,7 @@ def run(config, workdir: epath.Path, mesh: jax.sharding.Mesh) -> dict:
     }
     result['ok'] = forward_diff <= cfg.tolerance and decode_diff <= cfg.tolerance
     if jax.process_index() == 0:
-        (workdir / 'model_check.json').write_text(json.dumps(result, indent=2))
+        workdir.model_check.write_text(json.dumps(result, indent=2))
     logging.info('model_check: %s', result)
     if not result['ok']:
         raise RuntimeError(f'model_check failed: {result}')

@@ -15,11 +15,11 @@ import jax
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.contrast import ContrastResult
-from lightreasoner_jax.generate import Generation, PromptBatcher, SamplingConfig, generate_with_cache
+from lightreasoner_jax.generation import Generation, PromptBatcher, SamplingConfig, generate_with_cache
 from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import Transformer
-from lightreasoner_jax.score import ContrastConfig, contrast_shardings, score
+from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult
+from lightreasoner_jax.sampling.scoring import contrast_shardings, score
 
 
 def sample_step(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
@@ -34,7 +34,7 @@ def sample_step(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array
 
 
 class SampleStep(PromptBatcher):
-    """Host-side driver of `sample_step`: pads prompts to their length bucket and runs the jitted step
+    """The host-side driver of `sample_step`: pads prompts to their length bucket and runs the jitted step
     with explicit shardings on `mesh` (one compile per bucket; `trace_count` counts them)."""
 
     def __init__(self, expert: Transformer, amateur: Transformer, mesh: jax.sharding.Mesh, *,

@@ -20,8 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lightreasoner_jax.generate import bucket_length
+from lightreasoner_jax.generation.prompt_batches import bucket_length
+from lightreasoner_jax.sampling.records import SampleRecord
 from lightreasoner_jax.shape_plan import fitting_shape
+from lightreasoner_jax.training.objectives import Objective
 
 MODES = ('packed', 'per_position')
 
@@ -56,34 +58,29 @@ class BatchConfig:
     length_bucket: int = 64        # row lengths padded to multiples of this (fewer compiles)
     seed: int = 0
     row_multiple: int = 1          # row counts are multiples of this (the mesh's batch-axis size)
-    max_shapes: int = 2            # distinct (rows, length) batch shapes per run: each costs a compile
+    max_batch_shapes: int = 2      # distinct (rows, length) batch shapes per run: each costs a compile
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f'train.mode must be one of {MODES}, got {self.mode!r}')
-        if self.max_shapes < 1:
-            raise ValueError(f'train.max_batch_shapes must be >= 1, got {self.max_shapes}')
+        if self.max_batch_shapes < 1:
+            raise ValueError(f'train.max_batch_shapes must be >= 1, got {self.max_batch_shapes}')
         if self.positions_per_update % self.grad_accum:
             raise ValueError(f'positions_per_update={self.positions_per_update} must be a multiple of '
                              f'grad_accum={self.grad_accum}')
 
 
-def training_positions(records: Sequence[dict], *, weights_field: str = 'target_weights',
+def training_positions(records: Sequence[SampleRecord], objective: Objective, *,
                        min_kl: float | None = None) -> list[list[Position]]:
-    """Per record, its positions in step order. `weights_field` picks the target ('target_weights':
-    the contrast; 'expert_weights': p_E alone); `min_kl` re-selects steps by KL when records hold
-    more steps than are to be trained on."""
+    """Per record, its positions in step order, with the objective's targets. `min_kl` (for an
+    objective that reselects) keeps only stored steps with KL >= min_kl."""
+    if not objective.reselects:
+        min_kl = None
     out = []
     for index, record in enumerate(records):
-        if weights_field not in record:
-            raise KeyError(f'record {record.get("id")!r} has no {weights_field!r}; sample with the option '
-                           'that stores it')
-        steps = []
-        for j, t in enumerate(record['steps']):
-            if min_kl is not None and record['kl'][j] < min_kl:
-                continue
-            steps.append(Position(index, t, tuple(record['target_ids'][j]), tuple(record[weights_field][j])))
-        out.append(steps)
+        weights = objective.targets(record)
+        out.append([Position(index, t, tuple(record.target_ids[j]), tuple(weights[j]))
+                    for j, t in enumerate(record.steps) if min_kl is None or record.kl[j] >= min_kl])
     return out
 
 
@@ -142,7 +139,7 @@ def row_bucket(n: int, multiple: int = 1) -> int:
     return max(-(-n // granule) * granule, multiple)
 
 
-def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str, *, num_rows: int,
+def make_batch(positions: Sequence[Position], records: Sequence[SampleRecord], mode: str, *, num_rows: int,
                length: int, num_positions: int, num_targets: int) -> TrainBatch:
     rows = _rows(positions, mode)
     R, L, P, K = num_rows, length, num_positions, num_targets
@@ -152,8 +149,8 @@ def make_batch(positions: Sequence[Position], records: Sequence[dict], mode: str
     n = 0
     for r, row in enumerate(rows):
         record = records[row[0].record]
-        prompt = record['prompt_ids']
-        tokens = prompt + record['completion_ids'][:row[-1].step]  # everything the last step conditions on
+        prompt = record.prompt_ids
+        tokens = prompt + record.completion_ids[:row[-1].step]  # everything the last step conditions on
         batch.input_ids[r, :len(tokens)] = tokens
         batch.attention_mask[r, :len(tokens)] = True
         batch.positions[r, :len(tokens)] = np.arange(len(tokens))
@@ -172,15 +169,15 @@ def _microbatches(positions: Sequence[Position], grad_accum: int) -> list[Sequen
     return [positions[i * n // grad_accum:(i + 1) * n // grad_accum] for i in range(grad_accum)]
 
 
-def update_shape(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig) -> tuple[int, int]:
+def update_shape(positions: Sequence[Position], records: Sequence[SampleRecord], config: BatchConfig) -> tuple[int, int]:
     """(rows, length) an update needs: its rows to a row_bucket, its longest row to config.length_bucket."""
     rows = [_rows(m, config.mode) for m in _microbatches(positions, config.grad_accum)]
     num_rows = row_bucket(max(len(r) for r in rows), config.row_multiple)
-    longest = max(len(records[row[0].record]['prompt_ids']) + row[-1].step for r in rows for row in r)
+    longest = max(len(records[row[0].record].prompt_ids) + row[-1].step for r in rows for row in r)
     return num_rows, bucket_length(longest, config.length_bucket)
 
 
-def update_batches(positions: Sequence[Position], records: Sequence[dict], config: BatchConfig,
+def update_batches(positions: Sequence[Position], records: Sequence[SampleRecord], config: BatchConfig,
                    num_targets: int, shapes: Sequence[tuple[int, int]] | None = None) -> TrainBatch:
     """The update's microbatches stacked on a leading [A] axis, padded to the smallest of `shapes`
     (from plan_shapes) that fits, or, without a plan, to the update's own bucketed shape."""
@@ -192,5 +189,6 @@ def update_batches(positions: Sequence[Position], records: Sequence[dict], confi
     return TrainBatch(*(np.stack(x) for x in zip(*batches)))
 
 
-def max_targets(records: Sequence[dict], weights_field: str = 'target_weights') -> int:
-    return max((len(w) for r in records for w in r[weights_field]), default=1)
+def max_targets(per_record: Sequence[Sequence[Position]]) -> int:
+    """The most target tokens any position has (the K of every batch)."""
+    return max((len(p.target_ids) for positions in per_record for p in positions), default=1)

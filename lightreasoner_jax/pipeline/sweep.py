@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lightreasoner_jax.config_files import load_function
+from lightreasoner_jax.pipeline.config_files import load_function
+from lightreasoner_jax.pipeline.workdir import Workdir
 
 LAUNCHERS = ('local', 'print', 'tpu_pod')
 
@@ -52,10 +53,10 @@ def summarize(root: Path, sweep: list[dict], statuses: dict[str, str]) -> list[d
     """One row per run: its overrides, status and final metrics (from the run's report metrics.json)."""
     rows = []
     for point in sweep:
-        workdir = root / dir_name(point)
+        workdir = Workdir(root / dir_name(point))
         row = {'run': run_name(point), 'workdir': str(workdir), **point,
                'status': statuses.get(run_name(point), 'not run')}
-        metrics_path = workdir / 'metrics.json'
+        metrics_path = workdir.metrics
         if metrics_path.exists():
             metrics = json.loads(metrics_path.read_text())
             by_run = {r['run']: r for r in metrics.get('runs', [])}
@@ -91,7 +92,7 @@ def run_sweep(config: str, sweep_file: str, root: str, launcher: str = 'local', 
     extra = list(extra or [])
     statuses = {}
     for point in sweep:
-        workdir = root_path / dir_name(point)
+        workdir = Workdir(root_path / dir_name(point))
         command = main_command(config, str(workdir), point, extra)
         if launcher == 'print':
             print(shlex.join(['python'] + command[1:]))
@@ -101,11 +102,11 @@ def run_sweep(config: str, sweep_file: str, root: str, launcher: str = 'local', 
             print(f'WORKDIR={shlex.quote(str(workdir))} CONFIG={shlex.quote(config)} ARGS={shlex.quote(args)} '
                   'bash launch/tpu_pod.sh')
             continue
-        workdir.mkdir(parents=True, exist_ok=True)
+        workdir.mkdir()
         print(f'sweep: {run_name(point)} -> {workdir}', flush=True)
-        with open(workdir / 'sweep.log', 'a') as log:
+        with workdir.sweep_log.open('a') as log:
             code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        statuses[run_name(point)] = 'ok' if code == 0 else f'failed (exit {code}, see {workdir / "sweep.log"})'
+        statuses[run_name(point)] = 'ok' if code == 0 else f'failed (exit {code}, see {workdir.sweep_log})'
     if launcher != 'local':
         return []
     rows = summarize(root_path, sweep, statuses)

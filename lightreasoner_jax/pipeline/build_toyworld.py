@@ -1,6 +1,6 @@
 """Builds the toy world: problems, tokenizer, and the expert and amateur trained from scratch.
 
-python -m lightreasoner_jax.toyworld.build --config=configs/toyworld.py --workdir=DIR [--install]
+python -m lightreasoner_jax.pipeline.build_toyworld --config=configs/toyworld.py --workdir=DIR [--install]
 
 DIR/data/{train,test}.jsonl   the splits
 DIR/init/{expert,amateur}     randomly initialised HF checkpoints with the tokenizer
@@ -21,10 +21,12 @@ from absl import app, flags, logging
 from flax import nnx
 from ml_collections import config_flags
 
-from lightreasoner_jax import evaluate, export, train
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import ModelConfig, Transformer, save_hf
-from lightreasoner_jax.toyworld import problems, tokenizer as tokenizer_lib
+from lightreasoner_jax.pipeline import eval_stage, export_stage, train_stage
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.toyworld import problems
+from lightreasoner_jax.toyworld import tokenizer as tokenizer_lib
 from lightreasoner_jax.toyworld.assets import ASSETS_DIR
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'configs/toyworld.py', lock_config=True)
@@ -39,9 +41,9 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_world(cfg, out: Path) -> tuple[Path, Path, list[problems.Problem]]:
+def write_world(cfg, out: Workdir) -> tuple[Path, Path, list[problems.Problem]]:
     train_split, test_split = problems.make_splits(cfg.world.train_size, cfg.world.test_size, cfg.world.seed)
-    paths = out / 'data' / 'train.jsonl', out / 'data' / 'test.jsonl'
+    paths = Path(out.world_data('train')), Path(out.world_data('test'))
     problems.write_json_lines(train_split, paths[0])
     problems.write_json_lines(test_split, paths[1])
     return paths[0], paths[1], train_split
@@ -75,7 +77,7 @@ def sft_config(cfg, model_cfg, init_path: Path, train_path: Path):
     return config
 
 
-def build(cfg, out: Path, mesh) -> dict:
+def build(cfg, out: Workdir, mesh) -> dict:
     train_path, test_path, train_split = write_world(cfg, out)
     tokenizer = tokenizer_lib.train_chat_tokenizer(
         [cfg.system_prompt] + [p.question + '\n' + p.answer for p in train_split], cfg.tokenizer.vocab_size)
@@ -83,21 +85,21 @@ def build(cfg, out: Path, mesh) -> dict:
              'test_sha256': file_sha256(test_path), 'models': {}}
     for name in MODEL_NAMES:
         model_cfg = cfg[name]
-        init_path = out / 'init' / name
+        init_path = Path(out.initial_model(name))
         if not (init_path / 'config.json').exists():
             write_initial_model(model_cfg, tokenizer, init_path, mesh)
         config = sft_config(cfg, model_cfg, init_path, train_path)
         logging.info('toyworld: SFT of the %s (%d layers, %d steps)', name, model_cfg.num_layers, model_cfg.steps)
-        trained = train.run(config, out / name, mesh)
-        exported = export.run(config, out / name, mesh)
+        trained = train_stage.run(config, out.child(name), mesh)
+        exported = export_stage.run(config, out.child(name), mesh)
         world['models'][name] = {'architecture': model_cfg.to_dict(), 'train': trained, 'path': exported['merged']}
     for name in MODEL_NAMES:
-        result = evaluate.evaluate_checkpoint(
-            world['models'][name]['path'], str(test_path), mesh, system_prompt=cfg.system_prompt,
-            limit=cfg.eval_limit or None, out_dir=out / 'eval' / name)
+        result = eval_stage.evaluate_checkpoint(
+            world['models'][name]['path'], str(test_path), mesh, out, name, system_prompt=cfg.system_prompt,
+            limit=cfg.eval_limit or None)
         world['models'][name]['test_accuracy'] = result['accuracy']
         world['models'][name]['test_evaluated'] = result['total']
-    (out / 'world.json').write_text(json.dumps(world, indent=2))
+    out.world_file.write_text(json.dumps(world, indent=2))
     return world
 
 
@@ -117,8 +119,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cfg = _CONFIG.value
-    out = Path(_WORKDIR.value)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Workdir(_WORKDIR.value).mkdir()
     mesh = shd.make_mesh(**cfg.sft.mesh.to_dict())
     world = build(cfg, out, mesh)
     print(json.dumps({name: {k: v for k, v in m.items() if k != 'architecture'}

@@ -132,3 +132,15 @@ def is_correct(kind: str, prediction: str | None, reference: str) -> bool:
         value = parse_number(prediction)
         return value is not None and value == parse_number(reference)
     return math_equal(prediction, reference)
+
+
+def grade(benchmark: str, completion: str, row: dict) -> bool:
+    """Whether `completion` answers the data `row` (toolkit field names: GSM8K's 'answer'; MATH's
+    'answer', else the last \\boxed{} of its 'solution') correctly."""
+    if benchmark == 'gsm8k':
+        reference = reference_answer('gsm8k', row['answer'])
+    elif benchmark == 'math':
+        reference = row['answer'] if row.get('answer') is not None else reference_answer('math', row['solution'])
+    else:
+        raise ValueError(f'benchmark must be one of {KINDS}, got {benchmark!r}')
+    return is_correct(benchmark, predicted_answer(benchmark, completion), reference)

@@ -2,6 +2,7 @@
 decode that stops when every row has produced an EOS or `max_new_tokens` tokens.
 
 Returns token ids and lengths only; no [B, T, V] logits are kept (scoring recomputes them).
+`Generator` is the host-side driver: prompts in, answers out, one compile per padded prompt length.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.callable_module import make_callable
+from lightreasoner_jax.generation.prompt_batches import PromptBatcher
 from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
@@ -104,66 +104,6 @@ def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: 
     return Generation(tokens, lengths), cache
 
 
-def bucket_length(length: int, bucket: int) -> int:
-    """Prompt length rounded up to a multiple of `bucket` (powers of two below it), so a run
-    compiles one function per bucket instead of one per prompt length."""
-    if length <= bucket:
-        return max(1, 1 << (max(length, 1) - 1).bit_length())
-    return -(-length // bucket) * bucket
-
-
-def left_pad(prompts: Sequence[Sequence[int]], length: int, batch_size: int, pad_id: int):
-    """ids [batch_size, length] int32 and mask; rows past len(prompts) are 1-token dummies."""
-    ids = np.full((batch_size, length), pad_id, np.int32)
-    mask = np.zeros((batch_size, length), bool)
-    for row, prompt in enumerate(prompts):
-        if len(prompt) > length:
-            raise ValueError(f'prompt of {len(prompt)} tokens does not fit in length {length}')
-        if len(prompt):
-            ids[row, length - len(prompt):] = prompt
-            mask[row, length - len(prompt):] = True
-    mask[len(prompts):, -1] = True  # dummy rows: one pad token, so nothing is fully masked
-    return ids, mask
-
-
-class PromptBatcher:
-    """The host side shared by the jitted prompt-batch steps (Generator, sample_step.SampleStep): prompts
-    left-padded to their length bucket into this process's rows of a global batch, answers back.
-
-    `batch_size` is global; with several processes each passes its own batch_size/process_count
-    prompts and gets its own rows back.
-    """
-
-    def __init__(self, mesh: jax.sharding.Mesh, *, batch_size: int, bucket: int, pad_id: int):
-        self.mesh, self.batch_size, self.bucket, self.pad_id = mesh, batch_size, bucket, int(pad_id)
-        self.batch_sharding = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
-        self.rows_sharding = shd.logical_sharding(mesh, ('batch',), (batch_size,))
-        self.trace_count = 0
-
-    def padded_length(self, prompts: Sequence[Sequence[int]]) -> int:
-        return bucket_length(max(len(p) for p in prompts), self.bucket)
-
-    @property
-    def local_batch_size(self) -> int:
-        return self.batch_size // jax.process_count()
-
-    def device_prompts(self, prompts: Sequence[Sequence[int]], length: int | None) -> tuple[jax.Array, jax.Array]:
-        """Global (ids, mask) [batch_size, length] holding this process's prompts. `length`: the padded
-        prompt length, which multi-host callers must agree on; None: the bucket of the longest prompt."""
-        if len(prompts) > self.local_batch_size:
-            raise ValueError(f'got {len(prompts)} prompts for a per-process batch of {self.local_batch_size}')
-        length = self.padded_length(prompts or [[0]]) if length is None else length
-        ids, mask = left_pad(prompts, length, self.local_batch_size, self.pad_id)
-        return (shd.from_process_local(ids, self.batch_sharding),
-                shd.from_process_local(mask, self.batch_sharding))
-
-    def answers(self, generation: Generation, count: int) -> list[list[int]]:
-        """The first `count` of this process's generated ids (up to and including EOS)."""
-        rows = shd.process_rows(self.batch_size)
-        tokens, lengths = shd.to_host(generation.tokens)[rows], shd.to_host(generation.lengths)[rows]
-        return [tokens[row, :lengths[row]].tolist() for row in range(count)]
-
-
 class Generator(PromptBatcher):
     """Runs one jitted `generate` per (batch, length) shape with explicit shardings on `mesh`.
     `trace_count` counts compilations (tests check reuse)."""
@@ -191,5 +131,3 @@ class Generator(PromptBatcher):
             generation = self._run(self.state, ids, mask, rng)
         return self.answers(generation, len(prompts))
 
-
-make_callable(__name__)  # lightreasoner_jax.generate(...) calls generate() (callable_module.py)

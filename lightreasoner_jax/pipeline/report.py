@@ -1,7 +1,7 @@
-"""Stage `report`: workdir/report.md with PNG plots in workdir/report/, the numbers in workdir/metrics.json.
+"""Stage `report`: report.md with PNG plots in report/, the numbers in metrics.json (Workdir paths).
 
-Reads what the other stages left (stages/*.json, samples/, train/metrics.jsonl, eval/*/metrics.json,
-and the same under variants/<name>/), so it can be rerun at any time and reports whatever exists:
+Reads what the other stages left (stage records, samples, training metrics, evaluation metrics, and the
+same in each variant's workdir), so it can be rerun at any time and reports whatever exists:
   accuracy and efficiency   baseline / LightReasoner / variants (SFT, ablations): accuracy, change, problems
                             sampled, training records, tokens tuned, wall time
   kl_histogram.png          KL(p_E || p_A) of every candidate step, beta marked
@@ -13,16 +13,16 @@ and the same under variants/<name>/), so it can be rerun at any time and reports
 
 from __future__ import annotations
 
-import io
 import json
-import math
 
 import jax
 import numpy as np
 from etils import epath
 
-from lightreasoner_jax import samples as samples_lib
-from lightreasoner_jax.stages import record_path, stage_context
+from lightreasoner_jax.pipeline.report_plots import write_plots
+from lightreasoner_jax.pipeline.variants import stage_context
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import store
 
 VARIANT_LABELS = {'sft': 'SFT', 'no_selection': 'w/o selection', 'no_contrast': 'w/o contrast'}
 
@@ -37,8 +37,8 @@ def _json_lines(path: epath.Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _stage_record(workdir: epath.Path, stage: str) -> dict:
-    return _json(record_path(workdir, stage)) or {}
+def _stage_record(workdir: Workdir, stage: str) -> dict:
+    return _json(workdir.stage_record(stage)) or {}
 
 
 def _sum(*values):
@@ -46,11 +46,11 @@ def _sum(*values):
     return sum(present) if present else None
 
 
-def run_rows(config, workdir: epath.Path, stats: dict) -> list[dict]:
+def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
     """One row per run that has an evaluation: the base model, the main run, each variant. stats: the
     main samples' stats.json."""
     rows = []
-    base = _json(workdir / 'eval' / 'base' / 'metrics.json')
+    base = _json(workdir.eval_metrics('base'))
     if base:
         rows.append({'run': 'base', 'label': 'Baseline (expert)', 'accuracy': base['accuracy'],
                      'correct': base['correct'], 'total': base['total']})
@@ -58,13 +58,13 @@ def run_rows(config, workdir: epath.Path, stats: dict) -> list[dict]:
     runs += [(name, VARIANT_LABELS.get(name, name), f':{name}') for name in (config.get('variants') or {})]
     for name, label, suffix in runs:
         run_config, run_dir = stage_context(config, workdir, f'train{suffix}')
-        evaluation = _json(run_dir / 'eval' / 'tuned' / 'metrics.json')
+        evaluation = _json(run_dir.eval_metrics('tuned'))
         train_record = _stage_record(workdir, f'train{suffix}')
         trained = train_record.get('result', {})
         if evaluation is None and not trained:
             continue
-        own_samples = (run_dir / 'samples' / 'stats.json').exists() and suffix
-        sample_stats = (_json(run_dir / 'samples' / 'stats.json') if own_samples else stats) or {}
+        own_samples = run_dir.sample_stats.exists() and suffix
+        sample_stats = (_json(run_dir.sample_stats) if own_samples else stats) or {}
         sample_stage = f'sample{suffix}' if own_samples else 'sample'
         objective = run_config.train.objective
         uses_samples = objective != 'sft'
@@ -84,92 +84,23 @@ def run_rows(config, workdir: epath.Path, stats: dict) -> list[dict]:
     return rows
 
 
-def sampled_steps(workdir: epath.Path) -> tuple[np.ndarray, list[list[float]], np.ndarray]:
+def sampled_steps(workdir: Workdir) -> tuple[np.ndarray, list[list[float]], np.ndarray]:
     """(every candidate KL, candidate KLs per answer, plausible-set sizes of kept steps) of the main samples."""
-    directory = workdir / 'samples'
     per_answer, sizes = [], []
-    if directory.exists():
-        for path in samples_lib.sample_files(directory):
-            for record in samples_lib.recover(path):
-                per_answer.append(record.get('candidate_kl', []))
-                sizes += record.get('num_plausible', [])
+    if workdir.samples_dir.exists():
+        for path in store.sample_files(workdir.samples_dir):
+            for record in store.recover(path):
+                per_answer.append(record.candidate_kl or [])
+                sizes += record.num_plausible or []
     flat = np.array([x for kls in per_answer for x in kls], np.float64)
     return flat, per_answer, np.array(sizes, np.int64)
 
 
-def kept_rate_by_position(per_answer: list[list[float]], beta: float, bin_width: int = 8):
-    """(bin starts, share kept) over answer positions (offset by contrast.first_step)."""
-    longest = max((len(k) for k in per_answer), default=0)
-    bins = max(math.ceil(longest / bin_width), 0)
-    kept, total = np.zeros(bins), np.zeros(bins)
-    for kls in per_answer:
-        for t, kl in enumerate(kls):
-            total[t // bin_width] += 1
-            kept[t // bin_width] += kl >= beta
-    starts = np.arange(bins) * bin_width
-    return starts, np.divide(kept, total, out=np.zeros(bins), where=total > 0)
-
-
-def training_curves(config, workdir: epath.Path) -> dict[str, list[dict]]:
-    curves = {'LightReasoner': _json_lines(workdir / 'train' / 'metrics.jsonl')}
+def training_curves(config, workdir: Workdir) -> dict[str, list[dict]]:
+    curves = {'LightReasoner': _json_lines(workdir.train_metrics)}
     for name in config.get('variants') or {}:
-        curves[VARIANT_LABELS.get(name, name)] = _json_lines(workdir / 'variants' / name / 'train' / 'metrics.jsonl')
+        curves[VARIANT_LABELS.get(name, name)] = _json_lines(workdir.variant(name).train_metrics)
     return {k: v for k, v in curves.items() if v}
-
-
-def write_plots(out: epath.Path, config, rows, kl, per_answer, sizes, curves) -> list[str]:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    beta = config.contrast.beta
-    written = []
-
-    def save(fig, name):
-        fig.tight_layout()
-        buffer = io.BytesIO()  # through bytes: the workdir may be gs://, which matplotlib cannot open
-        fig.savefig(buffer, format='png', dpi=100)
-        (out / name).write_bytes(buffer.getvalue())
-        plt.close(fig)
-        written.append(name)
-
-    if kl.size:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.hist(kl, bins=60, color='tab:blue', log=True)
-        ax.axvline(beta, color='tab:red', linestyle='--', label=f'beta = {beta}')
-        ax.set(xlabel='KL(p_E || p_A) per step', ylabel='steps', title='Expert-amateur divergence')
-        ax.legend()
-        save(fig, 'kl_histogram.png')
-        starts, rate = kept_rate_by_position(per_answer, beta)
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(starts + config.contrast.first_step, rate, marker='o')
-        ax.set(xlabel='position in the answer (token)', ylabel='share kept', ylim=(0, 1),
-               title=f'Steps kept (KL >= {beta}) by position')
-        save(fig, 'kept_rate_by_position.png')
-    if sizes.size:
-        values, counts = np.unique(sizes, return_counts=True)
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.bar(values, counts)
-        ax.set(xlabel='plausible tokens (p_E >= alpha * max p_E)', ylabel='kept steps', title='Plausible-set sizes')
-        save(fig, 'plausible_sizes.png')
-    if curves:
-        fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
-        for label, rows_ in curves.items():
-            steps = [r['step'] for r in rows_]
-            loss_ax.plot(steps, [r['loss'] for r in rows_], label=label)
-            lr_ax.plot(steps, [r['lr'] for r in rows_], label=label)
-        loss_ax.set(xlabel='update', ylabel='loss (KL to targets)', title='Training loss')
-        lr_ax.set(xlabel='update', ylabel='learning rate', title='Learning rate')
-        loss_ax.legend()
-        save(fig, 'training.png')
-    evaluated = [r for r in rows if r.get('accuracy') is not None]
-    if evaluated:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.bar([r['label'] for r in evaluated], [100 * r['accuracy'] for r in evaluated], color='tab:green')
-        ax.set(ylabel='pass@1 (%)', title='Accuracy')
-        ax.tick_params(axis='x', rotation=20)
-        save(fig, 'accuracy.png')
-    return written
 
 
 def _cell(value, kind: str = '') -> str:
@@ -184,7 +115,7 @@ def _cell(value, kind: str = '') -> str:
     return f'{value:,}' if isinstance(value, int) else str(value)
 
 
-def markdown(config, rows, stats: dict, plots: list[str], curves) -> str:
+def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str = 'report') -> str:
     lines = ['# LightReasoner report', '',
              f'Expert `{config.expert.path}`, amateur `{config.amateur.path}`; questions `{config.data.source}`; '
              f'evaluation `{config.eval.data.source}` ({config.eval.kind}, greedy pass@1).', '',
@@ -211,22 +142,22 @@ def markdown(config, rows, stats: dict, plots: list[str], curves) -> str:
         lines.append(f"- {label}: {len(rows_)} logged updates, loss {rows_[0]['loss']:.4f} -> {rows_[-1]['loss']:.4f}")
     if curves:
         lines.append('')
-    lines += [f'![{p}](report/{p})' for p in plots]
+    lines += [f'![{p}]({plots_dir}/{p})' for p in plots]  # relative to report.md
     return '\n'.join(lines) + '\n'
 
 
-def run(config, workdir: epath.Path, mesh=None) -> dict:
+def run(config, workdir: Workdir, mesh=None) -> dict:
     if jax.process_index() != 0:
         return {}
-    out = workdir / 'report'
+    out = workdir.report_dir
     out.mkdir(parents=True, exist_ok=True)
-    stats = _json(workdir / 'samples' / 'stats.json') or {}
+    stats = _json(workdir.sample_stats) or {}
     rows = run_rows(config, workdir, stats)
     kl, per_answer, sizes = sampled_steps(workdir)
     curves = training_curves(config, workdir)
     plots = write_plots(out, config, rows, kl, per_answer, sizes, curves)
-    (workdir / 'report.md').write_text(markdown(config, rows, stats, plots, curves))
+    workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name))
     metrics = {'runs': rows, 'sampling': stats,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}
-    (workdir / 'metrics.json').write_text(json.dumps(metrics, indent=2))
+    workdir.metrics.write_text(json.dumps(metrics, indent=2))
     return {r['run']: r.get('accuracy') for r in rows}

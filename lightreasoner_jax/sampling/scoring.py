@@ -7,26 +7,15 @@ so the prompt is not recomputed. Logits are made `chunk` steps at a time, so at 
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.contrast import ContrastResult, contrast
 from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
-
-
-@dataclasses.dataclass(frozen=True)
-class ContrastConfig:
-    alpha: float = 0.2      # plausible set: p_E >= alpha * max p_E
-    beta: float = 0.4       # keep a step when KL(p_E || p_A) >= beta
-    top_k: int = 32         # cap on the plausible tokens stored per step
-    first_step: int = 1     # first candidate step; 1 as the reference (the first token is not a candidate)
-    chunk: int = 32         # completion steps whose logits are materialised at once
+from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
 
 
 def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
@@ -125,6 +114,7 @@ class Scorer:
         self._run = jax.jit(run, in_shardings=(expert_shardings, amateur_shardings, self._batch, self._batch,
                                                self._batch, rows), out_shardings=contrast_shardings(mesh, batch_size))
         self._rows = rows
+
     def __call__(self, prompt_ids: np.ndarray, prompt_mask: np.ndarray, completion_ids: np.ndarray,
                  completion_lengths: np.ndarray) -> ContrastResult:
         """Process-local rows in, this process's rows of the result out, as NumPy arrays."""

@@ -1,0 +1,82 @@
+"""Zero-shot greedy pass@1: the model answers each question once; its final answer is compared with
+the reference (GSM8K '####' / last number, or MATH \\boxed{}; see answers.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import jax
+
+from lightreasoner_jax import data as data_lib
+from lightreasoner_jax.evaluation import answers
+from lightreasoner_jax.generation import Generator, SamplingConfig, collective_batches
+from lightreasoner_jax.models import Transformer, model_eos_ids, pad_token_id
+from lightreasoner_jax.progress import Progress
+
+PAPER_SYSTEM_PROMPT = 'Please reason step by step, and put your final answer within \\boxed{}.'
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalSettings:
+    kind: str = 'gsm8k'                 # 'gsm8k' | 'math': how answers are read and compared
+    system_prompt: str = PAPER_SYSTEM_PROMPT
+    template: str = ''                  # plain prompt with '{question}' instead of the chat template
+    max_new_tokens: int = 512
+    batch_size: int = 64
+    bucket: int = 64
+    max_prompt_shapes: int = 2          # distinct padded prompt lengths (compiles) per call
+
+    def __post_init__(self):
+        if self.kind not in answers.KINDS:
+            raise ValueError(f'eval.kind must be one of {answers.KINDS}, got {self.kind!r}')
+
+
+def prediction_record(kind: str, question: data_lib.Question, completion_ids: Sequence[int], tokenizer) -> dict:
+    text = tokenizer.decode(completion_ids, skip_special_tokens=True)
+    reference = answers.reference_answer(kind, question.answer)
+    predicted = answers.predicted_answer(kind, text)
+    return {'id': question.id, 'correct': answers.is_correct(kind, predicted, reference), 'predicted': predicted,
+            'reference': reference, 'completion': text, 'completion_tokens': len(completion_ids)}
+
+
+def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, settings: EvalSettings,
+             *, eos_ids: Sequence[int] | None = None, on_batch: Callable[[list[dict]], None] | None = None,
+             progress: bool = False) -> list[dict]:
+    """Greedy answers to `questions` (every one must have an answer) and their grading, one dict per
+    question in batch order: id, correct, predicted, reference, completion, completion_tokens.
+
+    With several processes each passes its own questions (the calls are collective, so every process
+    make the call, with its share of the questions, possibly none). `eos_ids` end an answer; default:
+    the model config's and the tokenizer's EOS ids.
+    """
+    missing = [q.id for q in questions if q.answer is None]
+    if missing:
+        raise data_lib.DataError(f'{len(missing)} questions have no reference answer (first: {missing[0]!r})')
+    if eos_ids is None:
+        eos_ids = model_eos_ids(tokenizer, model.config)
+    generator = Generator(model, mesh, sampling=SamplingConfig(max_new_tokens=settings.max_new_tokens),
+                          eos_ids=eos_ids, pad_id=pad_token_id(tokenizer, eos_ids), batch_size=settings.batch_size,
+                          bucket=settings.bucket)
+    prompts = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=settings.system_prompt or None,
+                                             template=settings.template or None)) for q in questions]
+    bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0)
+    results, correct = [], 0
+    for batch, length in collective_batches(prompts, generator, settings.max_prompt_shapes):
+        completions = generator([p for _, p in batch], jax.random.key(0), length=length)
+        records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)]
+        if on_batch is not None:
+            on_batch(records)
+        results.extend(records)
+        correct += sum(r['correct'] for r in records)
+        bar.update(len(records), acc=correct / max(len(results), 1))
+    bar.close()
+    return results
+
+
+def summarize(records: Sequence[dict]) -> dict:
+    total = len(records)
+    right = sum(bool(r['correct']) for r in records)
+    return {'accuracy': right / total if total else 0.0, 'correct': right, 'total': total,
+            'answered': sum(r['predicted'] is not None for r in records),
+            'mean_completion_tokens': sum(r['completion_tokens'] for r in records) / total if total else 0.0}

@@ -1,0 +1,42 @@
+"""A stage's config fingerprint: the config sections its outputs depend on, as plain JSON, without the
+fields that change how it runs but not what it produces. The stage record and the train stage's
+checkpoints both carry it; a workdir or checkpoint made under another fingerprint is refused."""
+
+from __future__ import annotations
+
+import json
+
+_SAMPLE = ('expert', 'amateur', 'data', 'generation', 'contrast')
+
+# The config sections each stage's outputs depend on.
+STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    'model_check': ('model_check',),
+    'eval_base': ('expert', 'eval'),
+    'sample': _SAMPLE,
+    'train': _SAMPLE + ('train',),
+    'export': _SAMPLE + ('train', 'export'),
+    'eval': _SAMPLE + ('train', 'eval'),
+    'report': (),
+}
+
+# Dotted paths of fields that change how a stage runs, not what it produces.
+IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'eval.bucket', 'contrast.chunk')
+
+
+def plain(value):
+    """A JSON-safe copy (tuples become lists, unknown objects their str)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _strip(tree, prefix: str):
+    if not isinstance(tree, dict):
+        return tree
+    return {key: _strip(value, f'{prefix}.{key}') for key, value in tree.items()
+            if f'{prefix}.{key}' not in IGNORED_FIELDS}
+
+
+def fingerprint(config, stage_name: str) -> dict:
+    """The fingerprint of stage `stage_name` ('train', not 'train:variant') under `config`."""
+    sections = STAGE_SECTIONS[stage_name]
+    return {s: _strip(plain(config[s].to_dict() if hasattr(config[s], 'to_dict') else config[s]), s)
+            for s in sections if s in config}

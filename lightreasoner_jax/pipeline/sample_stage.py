@@ -1,0 +1,64 @@
+"""Stage `sample`: questions -> expert answers -> contrastive steps -> the workdir's sample files.
+
+Each process takes every process_count-th question and appends one record per answer to its own
+file, durably, batch by batch; a rerun skips answered questions. Process 0 writes stats.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jax
+from absl import logging
+
+from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.models import check_tokenizers_compatible, eos_token_ids, load_hf, load_tokenizer
+from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import sample, sample_stats, store
+
+
+def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
+    start = time.time()
+    process, processes = jax.process_index(), jax.process_count()
+    gen_cfg = config.generation
+    contrast, sampling = settings.contrast(config), settings.sampling(config)
+    if gen_cfg.batch_size % processes:
+        raise ValueError(f'generation.batch_size={gen_cfg.batch_size} must be a multiple of the '
+                         f'{processes} processes')
+
+    tokenizer = load_tokenizer(config.expert.path)
+    expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
+    amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
+    shared_vocab = min(expert.config.vocab_size, amateur.config.vocab_size)
+    check_tokenizers_compatible(tokenizer, load_tokenizer(config.amateur.path), shared_vocab)
+
+    questions, data_counts = settings.questions(config.data)
+    mine = questions[process::processes]
+    workdir.samples_dir.mkdir(parents=True, exist_ok=True)
+    path = workdir.sample_file(process, processes)
+    done = {r.id for r in store.recover(path)}
+    todo = [q for q in mine if q.id not in done]
+    logging.info('sample: %d questions for this process, %d already answered, %d to go',
+                 len(mine), len(done), len(todo))
+    records = sample(expert, amateur, tokenizer, todo, mesh, contrast=contrast, sampling=sampling,
+                     batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
+                     system_prompt=config.data.system_prompt or None,
+                     eos_ids=eos_token_ids(config.expert.path, tokenizer, expert.config), seed=gen_cfg.seed,
+                     max_prompt_shapes=gen_cfg.max_prompt_shapes,
+                     on_batch=lambda rows: store.append_records(path, rows), progress=True)
+    generated_tokens = sum(len(r.completion_ids) for r in records)
+
+    shd.sync('sample-written')
+    run_stats = {'seconds': time.time() - start, 'questions_this_run': len(todo),
+                 'generated_tokens_this_run': generated_tokens}
+    stats = {}
+    if process == 0:
+        stats = sample_stats(store.read_samples(workdir.samples_dir), contrast)
+        stats.update(data=data_counts, this_run=run_stats,
+                     tokens_per_s=generated_tokens / max(run_stats['seconds'], 1e-9),
+                     questions_per_s=len(todo) / max(run_stats['seconds'], 1e-9))
+        workdir.sample_stats.write_text(json.dumps(stats, indent=2))
+    shd.sync('sample-done')
+    return {k: stats[k] for k in ('questions', 'kept_steps', 'kept_rate')} if stats else {}

@@ -1,0 +1,130 @@
+"""The workdir layout: every path a run reads or writes, in one place (local or gs://).
+
+    W/config.json                                  the accepted config
+    W/stages/<stage>[.started].json                stage records (':' of 'name:variant' written '@')
+    W/samples/samples-XXXXX-of-XXXXX.jsonl         sample records, one file per process; stats.json
+    W/checkpoints/                                 Orbax checkpoints of the train stage
+    W/train/metrics.jsonl, W/train/tensorboard/    training metrics
+    W/export/{merged,adapter}                      the tuned expert as HF checkpoint and PEFT adapter
+    W/eval/<name>/predictions-XXXXX-of-XXXXX.jsonl per-process predictions; metrics.json
+    W/report.md, W/report/*.png, W/metrics.json    the report
+    W/model_check.json, W/model_check/hf           the model_check stage
+    W/variants/<name>/                             a variant's own workdir (the same layout)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from etils import epath
+
+from lightreasoner_jax.json_lines import process_file_name
+
+
+@dataclasses.dataclass(frozen=True)
+class Workdir:
+    root: epath.Path
+
+    def __init__(self, root):
+        object.__setattr__(self, 'root', epath.Path(root))
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def mkdir(self) -> Workdir:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    # ---- the run --------------------------------------------------------------------------------------------
+    @property
+    def config_file(self) -> epath.Path:
+        return self.root / 'config.json'
+
+    def stage_record(self, stage: str, started: bool = False) -> epath.Path:
+        return self.root / 'stages' / f'{stage.replace(":", "@")}{".started" if started else ""}.json'
+
+    def variant(self, name: str) -> Workdir:
+        return Workdir(self.root / 'variants' / name)
+
+    def child(self, name: str) -> Workdir:
+        """A workdir nested in this one (the toy world build's per-model runs)."""
+        return Workdir(self.root / name)
+
+    # ---- stage outputs --------------------------------------------------------------------------------------
+    @property
+    def samples_dir(self) -> epath.Path:
+        return self.root / 'samples'
+
+    def sample_file(self, process: int, processes: int) -> epath.Path:
+        return self.samples_dir / process_file_name('samples', process, processes)
+
+    @property
+    def sample_stats(self) -> epath.Path:
+        return self.samples_dir / 'stats.json'
+
+    @property
+    def checkpoints(self) -> epath.Path:
+        return self.root / 'checkpoints'
+
+    @property
+    def train_metrics(self) -> epath.Path:
+        return self.root / 'train' / 'metrics.jsonl'
+
+    @property
+    def tensorboard(self) -> epath.Path:
+        return self.root / 'train' / 'tensorboard'
+
+    @property
+    def export_dir(self) -> epath.Path:
+        return self.root / 'export'
+
+    @property
+    def export_merged(self) -> epath.Path:
+        return self.export_dir / 'merged'
+
+    def eval_dir(self, name: str) -> epath.Path:
+        return self.root / 'eval' / name
+
+    def eval_predictions(self, name: str, process: int, processes: int) -> epath.Path:
+        return self.eval_dir(name) / process_file_name('predictions', process, processes)
+
+    def all_eval_predictions(self, name: str) -> list[epath.Path]:
+        return sorted(self.eval_dir(name).glob('predictions-*.jsonl'))
+
+    def eval_metrics(self, name: str) -> epath.Path:
+        return self.eval_dir(name) / 'metrics.json'
+
+    @property
+    def report_md(self) -> epath.Path:
+        return self.root / 'report.md'
+
+    @property
+    def report_dir(self) -> epath.Path:
+        return self.root / 'report'
+
+    @property
+    def metrics(self) -> epath.Path:
+        return self.root / 'metrics.json'
+
+    @property
+    def model_check(self) -> epath.Path:
+        return self.root / 'model_check.json'
+
+    @property
+    def model_check_hf(self) -> epath.Path:
+        return self.root / 'model_check' / 'hf'
+
+    @property
+    def sweep_log(self) -> epath.Path:
+        return self.root / 'sweep.log'
+
+    # ---- the toy world build ----------------------------------------------------------------------------------
+    def world_data(self, split: str) -> epath.Path:
+        return self.root / 'data' / f'{split}.jsonl'
+
+    def initial_model(self, name: str) -> epath.Path:
+        return self.root / 'init' / name
+
+    @property
+    def world_file(self) -> epath.Path:
+        return self.root / 'world.json'

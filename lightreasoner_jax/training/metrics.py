@@ -1,0 +1,47 @@
+"""Training metrics: JSON Lines and TensorBoard, written by process 0."""
+
+from __future__ import annotations
+
+import json
+
+from etils import epath
+
+
+class MetricsLog:
+    """Rows of {'step', scalars...} appended to `path` (JSON Lines) and to TensorBoard events in
+    `tensorboard_dir`. On resume, lines past the restored step (recomputed after a kill) are dropped
+    first. Disabled (every call a no-op) on processes other than 0."""
+
+    def __init__(self, path, tensorboard_dir, resume_step: int, enabled: bool):
+        self.enabled = enabled
+        if not enabled:
+            return
+        self.path = epath.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        kept = []
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # a torn last line
+                if row['step'] <= resume_step:
+                    kept.append(line)
+        self.path.write_text(''.join(line + '\n' for line in kept))
+        from tensorboardX import SummaryWriter
+        self.tensorboard = SummaryWriter(str(tensorboard_dir), purge_step=resume_step + 1)
+
+    def write(self, rows: list[dict]):
+        if not self.enabled or not rows:
+            return
+        with self.path.open('a') as f:
+            f.write(''.join(json.dumps(row) + '\n' for row in rows))
+        for row in rows:
+            for key, value in row.items():
+                if key != 'step':
+                    self.tensorboard.add_scalar(f'train/{key}', value, row['step'])
+        self.tensorboard.flush()
+
+    def close(self):
+        if self.enabled:
+            self.tensorboard.close()
