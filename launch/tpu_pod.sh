@@ -65,7 +65,7 @@ fi
 setup="set -e; if [ ! -d lightreasoner_jax ]; then git clone $REPO_URL lightreasoner_jax; fi; \
 cd lightreasoner_jax && git fetch -q origin && git checkout -q $REF && \
 python3 -m venv ~/.lr_venv && . ~/.lr_venv/bin/activate && pip install -q -U pip && \
-pip install -q -e . 'jax[tpu]'"
+pip install -q -e '.[gcs]' 'jax[tpu]'"
 run gcloud compute tpus tpu-vm ssh "$TPU_NAME" --zone="$ZONE" "${PROJECT_FLAG[@]}" --worker=all --command="$setup"
 
 # Same command on every host; jax.distributed finds the other workers from the TPU metadata.

@@ -41,6 +41,14 @@ def test_resume_skips_answered_questions_and_matches_a_full_run(tmp_path):
     assert {k: full[k] for k in ('accuracy', 'correct', 'total')} == \
         {k: resumed[k] for k in ('accuracy', 'correct', 'total')}
 
+    # a kill in the middle of a batch's append: the rerun writes the uninterrupted run's bytes
+    full_lines = (tmp_path / 'full' / 'eval' / 'x' / 'predictions-00000-of-00001.jsonl').read_bytes().splitlines(True)
+    cut = tmp_path / 'cut' / 'eval' / 'x'
+    cut.mkdir(parents=True)
+    (cut / 'predictions-00000-of-00001.jsonl').write_bytes(b''.join(full_lines[:3]) + full_lines[3][:20])
+    evaluate_to_workdir(model, tokenizer, questions, mesh, SETTINGS, Workdir(tmp_path / 'cut'), 'x')
+    assert (cut / 'predictions-00000-of-00001.jsonl').read_bytes() == b''.join(full_lines)
+
 
 def test_sharded_evaluation_equals_single_device(tmp_path):
     write_pair(tmp_path)

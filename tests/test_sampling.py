@@ -96,6 +96,21 @@ def test_resume_skips_done_questions_and_repairs_a_torn_line(pair, full_run, tmp
     assert by_id(records) == by_id(samples_lib.read_samples(full_workdir / 'samples'))
 
 
+def test_resume_after_a_partial_batch_writes_the_uninterrupted_file_byte_for_byte(pair, full_run, tmp_path):
+    """A kill can land in the middle of a batch's append: the rerun pads that batch and the rest exactly as
+    the uninterrupted run did (the batch plan is made over every question), so the file is the same."""
+    root, _ = pair
+    full_workdir, _ = full_run
+    full = (full_workdir / 'samples' / 'samples-00000-of-00001.jsonl').read_bytes()
+    lines = full.splitlines(keepends=True)
+    assert len(lines) == 10  # batches of 4, 4 and 2 questions: 5 lines end mid-way through the second
+    (tmp_path / 'samples').mkdir()
+    path = tmp_path / 'samples' / 'samples-00000-of-00001.jsonl'
+    path.write_bytes(b''.join(lines[:5]) + lines[5][:40])  # and a torn line
+    sample_stage.run(pipeline_config(root), Workdir(tmp_path), shd.make_mesh(data=1, fsdp=-1, tensor=1))
+    assert path.read_bytes() == full
+
+
 def test_a_finished_run_does_nothing_more(pair, full_run):
     root, _ = pair
     workdir, _ = full_run

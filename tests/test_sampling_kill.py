@@ -64,3 +64,5 @@ def test_sigkill_then_restart_equals_uninterrupted(tmp_path):
     uninterrupted = {r.id: r for r in samples_lib.read_samples(tmp_path / 'clean' / 'samples')}
     assert len(killed) == len(MANY) == len(uninterrupted)
     assert killed == uninterrupted
+    # the same batches and padding as the uninterrupted run: the same bytes, in the same order
+    assert samples.read_bytes() == (tmp_path / 'clean' / 'samples' / 'samples-00000-of-00001.jsonl').read_bytes()

@@ -216,3 +216,29 @@ def test_a_corrupt_checkpoint_is_a_clear_error(trained, tmp_path):
     with pytest.raises(CheckpointMismatchError, match=r'checkpoints/30: checkpoint does not match|cannot read'):
         train_stage.run(train_config(root, **{'train.optim.num_steps': 30}), Workdir(work),
                   shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
+
+
+def test_metrics_rows_are_written_before_every_checkpoint_and_never_lost(tmp_path, monkeypatch):
+    """log_every=15 does not divide save_every=10: rows 16-20 must reach the file before checkpoint 20, or a
+    run killed just after it (here: a crash at update 23) and resumed from it would never write them."""
+    from lightreasoner_jax.training import Trainer
+    write_expert_and_samples(tmp_path)
+    config = train_config(tmp_path, **{'train.optim.num_steps': 30, 'train.log_every': 15,
+                                       'train.checkpoint.save_every': 10})
+    mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
+    real_step = Trainer.step
+
+    def crashing_step(self, batch, step):
+        if step == 22:
+            raise KeyboardInterrupt('killed')
+        return real_step(self, batch, step)
+
+    monkeypatch.setattr(Trainer, 'step', crashing_step)
+    with pytest.raises(KeyboardInterrupt):
+        train_stage.run(config, Workdir(tmp_path / 'work'), mesh)
+    assert [int(json.loads(x)['step']) for x in (tmp_path / 'work' / 'train' / 'metrics.jsonl').read_text().splitlines()] \
+        == list(range(1, 21))
+    monkeypatch.setattr(Trainer, 'step', real_step)
+    summary = train_stage.run(config, Workdir(tmp_path / 'work'), mesh)
+    assert summary['resumed_from'] == 20
+    assert len(losses(tmp_path / 'work')) == 30  # steps 1..30, each once (losses() checks the order)

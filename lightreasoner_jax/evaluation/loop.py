@@ -42,13 +42,14 @@ def prediction_record(kind: str, question: data_lib.Question, completion_ids: Se
 
 def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, settings: EvalSettings,
              *, eos_ids: Sequence[int] | None = None, on_batch: Callable[[list[dict]], None] | None = None,
-             progress: bool = False) -> list[dict]:
+             progress: bool = False, done: frozenset = frozenset()) -> list[dict]:
     """Greedy answers to `questions` (every one must have an answer) and their grading, one dict per
     question in batch order: id, correct, predicted, reference, completion, completion_tokens.
 
     With several processes each passes its own questions (the calls are collective, so every process
     make the call, with its share of the questions, possibly none). `eos_ids` end an answer; default:
-    the model config's and the tokenizer's EOS ids.
+    the model config's and the tokenizer's EOS ids. `done`: ids answered by an earlier, interrupted run;
+    they get no record, and the rest are batched and padded as in an uninterrupted run.
     """
     missing = [q.id for q in questions if q.answer is None]
     if missing:
@@ -60,11 +61,13 @@ def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Questio
                           bucket=settings.bucket)
     prompts = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=settings.system_prompt or None,
                                              template=settings.template or None)) for q in questions]
-    bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0)
+    bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0,
+                   initial=sum(q.id in done for q in questions))
     results, correct = [], 0
-    for batch, length in collective_batches(prompts, generator, settings.max_prompt_shapes):
+    for batch, length in collective_batches(prompts, generator, settings.max_prompt_shapes, done):
         completions = generator([p for _, p in batch], jax.random.key(0), length=length)
-        records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)]
+        records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)
+                   if q.id not in done]
         if on_batch is not None:
             on_batch(records)
         results.extend(records)

@@ -83,15 +83,22 @@ def batches_by_length(items, batch_size: int):
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def collective_batches(items, batcher: PromptBatcher, max_lengths: int = 0) -> Iterator[tuple[list, int]]:
+def collective_batches(items, batcher: PromptBatcher, max_lengths: int = 0, done: frozenset = frozenset()
+                       ) -> Iterator[tuple[list, int]]:
     """(batch, padded prompt length) over this process's (question, prompt_ids) items, batched by
     length. Every process gets the same number of batches and the same lengths (empty batches pad the
     shorter lists), because the jitted calls they feed are collective. max_lengths > 0: the lengths
-    are planned up front, at most that many distinct ones (each is one compile; shape_plan.py)."""
+    are planned up front, at most that many distinct ones (each is one compile; shape_plan.py).
+
+    `done`: ids of questions already answered (a resumed run). Batches and lengths are still planned over
+    every item, so each batch is padded exactly as in an uninterrupted run; a batch whose questions are
+    done on every process is skipped, one with some left is run whole (the caller keeps the new answers).
+    """
     batches = batches_by_length(items, batcher.local_batch_size)
     count = shd.agree_max(len(batches))
     batches += [[] for _ in range(count - len(batches))]
     lengths = shd.agree_max_each([batcher.padded_length([p for _, p in b]) if b else 1 for b in batches])
     if max_lengths and lengths:
         lengths = plan_lengths(lengths, max_lengths)
-    yield from zip(batches, lengths)
+    needed = shd.agree_max_each([int(any(q.id not in done for q, _ in b)) for b in batches])
+    yield from ((b, n) for b, n, need in zip(batches, lengths, needed) if need)

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import jax.numpy as jnp
+from etils import epath
 
 SUPPORTED_MODEL_TYPES = ('qwen2', 'llama', 'mistral')
 SUPPORTED_ROPE_TYPES = ('default', 'linear', 'llama3')
@@ -173,18 +174,17 @@ def _load_hf_config(source):
     if isinstance(source, dict):
         raw = dict(source)
     else:
-        path = os.fspath(source)
-        if os.path.isdir(path):
-            path = os.path.join(path, 'config.json')
-        if not os.path.exists(path):
+        path = epath.Path(source)  # through epath: a checkpoint may be on gs://
+        if path.is_dir():
+            path = path / 'config.json'
+        if not path.exists():
             raise FileNotFoundError(f'{path}: no such HF config file (expected a checkpoint directory '
                                     'with config.json, or the path of a config.json)')
         try:
-            with open(path) as f:
-                raw = json.load(f)
+            raw = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise ValueError(f'{path}: line {e.lineno}: not valid JSON ({e.msg})') from None
-        source = path
+        source = os.fspath(path)
     where = _describe(source)
     _check_model_type(raw.get('model_type'), where)
     raw = dict(raw)

@@ -31,17 +31,18 @@ def evaluate_to_workdir(model: Transformer, tokenizer, questions: Sequence[data_
     process, processes = jax.process_index(), jax.process_count()
     workdir.eval_dir(name).mkdir(parents=True, exist_ok=True)
     path = workdir.eval_predictions(name, process, processes)
-    done = {r['id'] for r in json_lines.recover(path)}
-    mine = [q for q in questions[process::processes] if q.id not in done]
-    evaluate(model, tokenizer, mine, mesh, eval_settings, eos_ids=eos_ids,
-             on_batch=lambda rows: json_lines.append(path, rows), progress=True)
+    done = frozenset(r['id'] for r in json_lines.recover(path))
+    mine = questions[process::processes]
+    # every question of this process goes in, so a resumed run batches and pads as the first one did
+    answered = evaluate(model, tokenizer, mine, mesh, eval_settings, eos_ids=eos_ids, done=done,
+                        on_batch=lambda rows: json_lines.append(path, rows), progress=True)
     shd.sync(f'eval-written-{name}')
     metrics = {}
     if process == 0:
         records = [r for f in workdir.all_eval_predictions(name) for r in json_lines.recover(f)]
         metrics = summarize(records)
         metrics.update(info or {}, settings=dataclasses.asdict(eval_settings), seconds_this_run=time.time() - start,
-                       questions_this_run=len(mine) * processes)
+                       questions_this_run=len(answered) * processes)
         workdir.eval_metrics(name).write_text(json.dumps(metrics, indent=2))
     shd.sync(f'eval-done-{name}')
     return metrics

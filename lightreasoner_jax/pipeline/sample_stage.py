@@ -38,11 +38,12 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     mine = questions[process::processes]
     workdir.samples_dir.mkdir(parents=True, exist_ok=True)
     path = workdir.sample_file(process, processes)
-    done = {r.id for r in store.recover(path)}
+    done = frozenset(r.id for r in store.recover(path))
     todo = [q for q in mine if q.id not in done]
     logging.info('sample: %d questions for this process, %d already answered, %d to go',
                  len(mine), len(done), len(todo))
-    records = sample(expert, amateur, tokenizer, todo, mesh, contrast=contrast, sampling=sampling,
+    # every question of this process goes in, so a resumed run batches and pads as the first one did
+    records = sample(expert, amateur, tokenizer, mine, mesh, done=done, contrast=contrast, sampling=sampling,
                      batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
                      system_prompt=config.data.system_prompt or None,
                      eos_ids=eos_token_ids(config.expert.path, tokenizer, expert.config), seed=gen_cfg.seed,

@@ -22,6 +22,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.differences import differences
 from lightreasoner_jax.pipeline import eval_stage, export_stage, model_check, report, sample_stage, train_stage
 from lightreasoner_jax.pipeline.fingerprint import fingerprint, plain
+from lightreasoner_jax.pipeline.validation import ConfigError
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 
@@ -48,14 +49,14 @@ STAGES: dict[str, Stage] = {
 
 
 def check_stage_names(config, table: dict[str, Stage] = STAGES) -> None:
-    """Raises ValueError naming the first unknown stage or variant in config.stages."""
+    """Raises ConfigError naming the first unknown stage or variant in config.stages."""
     unknown = [s for s in config.stages if split_name(s)[0] not in table]
     if unknown:
-        raise ValueError(f'config.stages: unknown stage(s) {unknown}; available: {sorted(table)}')
+        raise ConfigError(f'config.stages: unknown stage(s) {unknown}; available: {sorted(table)}')
     variants = config.get('variants') or {}
     missing = [s for s in config.stages if split_name(s)[1] and split_name(s)[1] not in variants]
     if missing:
-        raise ValueError(f'config.stages: {missing} name variant(s) not in config.variants '
+        raise ConfigError(f'config.stages: {missing} name variant(s) not in config.variants '
                          f'(defined: {sorted(variants)})')
 
 
@@ -70,6 +71,20 @@ def _check_same(path, recorded_fingerprint: dict, stage: str, state: str) -> dic
             f'({"; ".join(changed[:8])}{"; ..." if len(changed) > 8 else ""}); use a new --workdir, '
             f'or remove its outputs and {path} to redo it')
     return recorded
+
+
+def check_accepted(config, workdir: Workdir, table: dict[str, Stage] = STAGES) -> None:
+    """Raises StageConfigMismatchError, before anything runs, when any configured stage was started or
+    finished in this workdir under a different config (process 0 reads the records)."""
+    if jax.process_index() != 0:
+        return
+    for stage in config.stages:
+        name, _ = split_name(stage)
+        if table[name].always_rerun:
+            continue
+        stage_fingerprint = fingerprint(stage_context(config, workdir, stage)[0], name)
+        if _check_same(workdir.stage_record(stage), stage_fingerprint, stage, 'finished') is None:
+            _check_same(workdir.stage_record(stage, started=True), stage_fingerprint, stage, 'started')
 
 
 RUN, SKIP, MISMATCH = 0, 1, 2

@@ -71,7 +71,9 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
             tokens += int(batch.attention_mask.sum())
             step += 1
             pending.append((step, metrics))
-            if step % cfg.log_every == 0 or step == optim.num_steps or stop['requested']:
+            # rows are written before every checkpoint, so a resumed run never lacks one
+            if (step % cfg.log_every == 0 or step == optim.num_steps or stop['requested']
+                    or manager.should_save(step) or manager.reached_preemption(step)):
                 now = time.time()
                 rows = [{'step': s, **{k: float(v) for k, v in jax.device_get(m).items()}} for s, m in pending]
                 for row in rows:

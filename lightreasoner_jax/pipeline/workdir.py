@@ -1,6 +1,6 @@
 """The workdir layout: every path a run reads or writes, in one place (local or gs://).
 
-    W/config.json                                  the accepted config
+    W/config.json, W/runs.jsonl                    the accepted config; one line per accepted (re)start
     W/stages/<stage>[.started].json                stage records (':' of 'name:variant' written '@')
     W/samples/samples-XXXXX-of-XXXXX.jsonl         sample records, one file per process; stats.json
     W/checkpoints/                                 Orbax checkpoints of the train stage
@@ -39,6 +39,11 @@ class Workdir:
     @property
     def config_file(self) -> epath.Path:
         return self.root / 'config.json'
+
+    @property
+    def run_history(self) -> epath.Path:
+        """One JSON line per accepted (re)start: time, command line, config hash, processes."""
+        return self.root / 'runs.jsonl'
 
     def stage_record(self, stage: str, started: bool = False) -> epath.Path:
         return self.root / 'stages' / f'{stage.replace(":", "@")}{".started" if started else ""}.json'

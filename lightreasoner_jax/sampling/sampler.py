@@ -53,14 +53,16 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
            contrast: ContrastConfig = ContrastConfig(), sampling: SamplingConfig = SamplingConfig(),
            batch_size: int = 64, bucket: int = 64, system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT,
            eos_ids: Sequence[int] | None = None, seed: int = 0, max_prompt_shapes: int = 2,
-           on_batch: Callable[[list[SampleRecord]], None] | None = None, progress: bool = False
-           ) -> list[SampleRecord]:
+           on_batch: Callable[[list[SampleRecord]], None] | None = None, progress: bool = False,
+           done: frozenset = frozenset()) -> list[SampleRecord]:
     """Questions -> sample records: the expert answers each question, both models score the answer
     teacher-forced, and the contrast keeps the steps with KL >= beta and their soft targets.
 
     One `SampleRecord` per question, in batch order. `batch_size` is global; with several processes
     each passes its own questions (possibly none) and every process must call. `on_batch` sees each
-    batch's records as they are made (the sample stage appends them to its file).
+    batch's records as they are made (the sample stage appends them to its file). `done`: ids already
+    answered by an earlier, interrupted run; they get no record, and the rest are batched and padded as
+    in an uninterrupted run, so they get the same records bit for bit.
     """
     if eos_ids is None:
         eos_ids = model_eos_ids(tokenizer, expert.config)
@@ -69,17 +71,18 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
     step = SampleStep(expert, amateur, mesh, sampling=sampling, contrast=contrast, eos_ids=eos_ids,
                       pad_id=pad_token_id(tokenizer, eos_ids), batch_size=batch_size, bucket=bucket)
     rng = jax.random.key(seed)
-    bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0)
+    bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0,
+                   initial=sum(q.id in done for q in questions))
     start, generated_tokens, kept_steps, out = time.time(), 0, 0, []
-    for batch, length in collective_batches(todo, step, max_prompt_shapes):
+    for batch, length in collective_batches(todo, step, max_prompt_shapes, done):
         completions, result = step([p for _, p in batch], jax.random.fold_in(rng, batch_seed(batch)), length=length)
-        records = make_records(batch, completions, result, contrast, tokenizer)
+        records = [r for r in make_records(batch, completions, result, contrast, tokenizer) if r.id not in done]
         if on_batch is not None:
             on_batch(records)
         out.extend(records)
-        generated_tokens += sum(map(len, completions))
+        generated_tokens += sum(len(r.completion_ids) for r in records)
         kept_steps += sum(len(r.steps) for r in records)
-        bar.update(len(batch), kept=kept_steps, tokens_per_s=generated_tokens / max(time.time() - start, 1e-9))
+        bar.update(len(records), kept=kept_steps, tokens_per_s=generated_tokens / max(time.time() - start, 1e-9))
     bar.close()
     return out
 

@@ -6,6 +6,8 @@ import json
 
 from etils import epath
 
+from lightreasoner_jax import json_lines
+
 
 class MetricsLog:
     """Rows of {'step', scalars...} appended to `path` (JSON Lines) and to TensorBoard events in
@@ -34,8 +36,7 @@ class MetricsLog:
     def write(self, rows: list[dict]):
         if not self.enabled or not rows:
             return
-        with self.path.open('a') as f:
-            f.write(''.join(json.dumps(row) + '\n' for row in rows))
+        json_lines.append_lines(self.path, (json.dumps(row) for row in rows))  # object stores cannot append
         for row in rows:
             for key, value in row.items():
                 if key != 'step':

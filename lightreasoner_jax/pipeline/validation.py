@@ -1,0 +1,142 @@
+"""Config validation before any work: every field a stage will use is checked for type and range, and
+every local path for existence, so a bad value is a one-line error naming the field, the value and what
+is allowed, before a model is loaded (not minutes into sampling)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+import jax.numpy as jnp
+
+from lightreasoner_jax import data as data_lib
+from lightreasoner_jax.evaluation import KINDS
+from lightreasoner_jax.models.projection import PROJECTIONS
+from lightreasoner_jax.pipeline.fingerprint import STAGE_SECTIONS
+from lightreasoner_jax.pipeline.variants import split_name
+from lightreasoner_jax.training.batches import MODES
+from lightreasoner_jax.training.objectives import OBJECTIVES
+from lightreasoner_jax.training.trainer import METHODS
+
+SCHEDULES = ('linear', 'cosine', 'constant')
+
+
+class ConfigError(ValueError):
+    """A config field has a value the run cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    field: str                       # dotted path under the config
+    ok: Callable[[object], bool]
+    allowed: str                     # what the message says is allowed
+
+
+def _int(low: int) -> Callable:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _number(check: Callable[[float], bool]) -> Callable:
+    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and check(float(v))
+
+
+def _one_of(choices) -> Callable:
+    return lambda v: v in choices
+
+
+def _dtype(v) -> bool:
+    try:
+        return bool(v) and jnp.issubdtype(jnp.dtype(v), jnp.floating)
+    except TypeError:
+        return False
+
+
+_DTYPE = 'a float dtype name (float32, bfloat16, float16)'
+RULES: dict[str, tuple[Rule, ...]] = {
+    'expert': (Rule('expert.path', lambda v: isinstance(v, str) and bool(v), 'a checkpoint directory or hub id'),
+               Rule('expert.dtype', _dtype, _DTYPE)),
+    'amateur': (Rule('amateur.path', lambda v: isinstance(v, str) and bool(v), 'a checkpoint directory or hub id'),
+                Rule('amateur.dtype', _dtype, _DTYPE)),
+    'data': (Rule('data.source', lambda v: isinstance(v, str) and bool(v), 'a hub id, file, glob or toyworld:SPLIT'),
+             Rule('data.limit', _int(0), 'an integer >= 0 (0: all)'),
+             Rule('data.on_bad_row', _one_of(data_lib.ON_BAD_ROW_CHOICES), f'one of {data_lib.ON_BAD_ROW_CHOICES}')),
+    'generation': (Rule('generation.max_new_tokens', _int(1), 'an integer >= 1'),
+                   Rule('generation.temperature', _number(lambda v: v >= 0), 'a number >= 0 (0: greedy)'),
+                   Rule('generation.top_k', _int(0), 'an integer >= 0 (0: off)'),
+                   Rule('generation.top_p', _number(lambda v: 0 < v <= 1), 'a number in (0, 1]'),
+                   Rule('generation.batch_size', _int(1), 'an integer >= 1'),
+                   Rule('generation.bucket', _int(1), 'an integer >= 1'),
+                   Rule('generation.max_prompt_shapes', _int(0), 'an integer >= 0 (0: no limit)')),
+    'contrast': (Rule('contrast.alpha', _number(lambda v: 0 < v <= 1), 'a number in (0, 1]'),
+                 Rule('contrast.beta', _number(lambda v: True), 'a number (-1 keeps every step)'),
+                 Rule('contrast.top_k', _int(1), 'an integer >= 1'),
+                 Rule('contrast.first_step', _int(0), 'an integer >= 0'),
+                 Rule('contrast.chunk', _int(1), 'an integer >= 1')),
+    'train': (Rule('train.objective', _one_of(tuple(OBJECTIVES)), f'one of {tuple(OBJECTIVES)}'),
+              Rule('train.method', _one_of(METHODS), f'one of {METHODS}'),
+              Rule('train.mode', _one_of(MODES), f'one of {MODES}'),
+              Rule('train.positions_per_update', _int(1), 'an integer >= 1'),
+              Rule('train.grad_accum', _int(1), 'an integer >= 1 that divides train.positions_per_update'),
+              Rule('train.length_bucket', _int(1), 'an integer >= 1'),
+              Rule('train.max_batch_shapes', _int(1), 'an integer >= 1'),
+              Rule('train.compute_dtype', _dtype, _DTYPE),
+              Rule('train.log_every', _int(1), 'an integer >= 1'),
+              Rule('train.lora.targets', lambda v: bool(v) and all(t in PROJECTIONS for t in v),
+                   f'a non-empty list of {PROJECTIONS}'),
+              Rule('train.lora.rank', _int(1), 'an integer >= 1'),
+              Rule('train.lora.alpha', _number(lambda v: v > 0), 'a number > 0'),
+              Rule('train.lora.dropout', _number(lambda v: 0 <= v < 1), 'a number in [0, 1)'),
+              Rule('train.optim.learning_rate', _number(lambda v: v > 0), 'a number > 0'),
+              Rule('train.optim.schedule', _one_of(SCHEDULES), f'one of {SCHEDULES}'),
+              Rule('train.optim.warmup_steps', _int(0), 'an integer >= 0'),
+              Rule('train.optim.num_steps', _int(1), 'an integer >= 1'),
+              Rule('train.optim.clip_norm', _number(lambda v: v > 0), 'a number > 0'),
+              Rule('train.checkpoint.save_every', _int(1), 'an integer >= 1'),
+              Rule('train.checkpoint.max_to_keep', _int(1), 'an integer >= 1')),
+    'eval': (Rule('eval.kind', _one_of(KINDS), f'one of {KINDS}'),
+             Rule('eval.max_new_tokens', _int(1), 'an integer >= 1'),
+             Rule('eval.batch_size', _int(1), 'an integer >= 1'),
+             Rule('eval.bucket', _int(1), 'an integer >= 1'),
+             Rule('eval.max_prompt_shapes', _int(0), 'an integer >= 0 (0: no limit)'),
+             Rule('eval.dtype', lambda v: v == '' or _dtype(v), f'empty (expert.dtype) or {_DTYPE}'),
+             Rule('eval.data.source', lambda v: isinstance(v, str) and bool(v), 'a hub id, file, glob or toyworld:SPLIT'),
+             Rule('eval.data.limit', _int(0), 'an integer >= 0 (0: all)')),
+    'export': (Rule('export.dtype', lambda v: v == '' or _dtype(v), f'empty (expert.dtype) or {_DTYPE}'),
+               Rule('export.shard_size', _int(1), 'a number of bytes >= 1')),
+}
+
+
+def _value(config, field: str):
+    node = config
+    for part in field.split('.'):
+        if part not in node:
+            raise ConfigError(f'config.{field} is missing (the stages {list(config.stages)} need it)')
+        node = node[part]
+    return node
+
+
+def _check_local_path(field: str, value: str) -> None:
+    """A path that looks local (absolute, ./, ~) must exist; anything else may be a hub id."""
+    if value.startswith(('/', './', '../', '~')) and not os.path.exists(os.path.expanduser(value)):
+        raise ConfigError(f'config.{field} = {value!r}: no such file or directory')
+
+
+def validate(config, processes: int = 1) -> None:
+    """Raises ConfigError naming the first field (of the sections the configured stages use) that is wrong."""
+    sections = {s for stage in config.stages for s in STAGE_SECTIONS[split_name(stage)[0]]}
+    for section in sorted(sections & set(RULES)):
+        for rule in RULES[section]:
+            value = _value(config, rule.field)
+            if not rule.ok(value):
+                raise ConfigError(f'config.{rule.field} = {value!r}: must be {rule.allowed}')
+    if 'train' in sections and config.train.positions_per_update % config.train.grad_accum:
+        raise ConfigError(f'config.train.grad_accum = {config.train.grad_accum}: must divide '
+                          f'config.train.positions_per_update ({config.train.positions_per_update})')
+    for field in ('generation.batch_size', 'eval.batch_size'):
+        if field.split('.')[0] in sections and _value(config, field) % processes:
+            raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '
+                              'processes')
+    for field in ('expert.path', 'amateur.path', 'data.source', 'eval.data.source'):
+        if field.split('.')[0] in sections:
+            _check_local_path(field, str(_value(config, field)))
