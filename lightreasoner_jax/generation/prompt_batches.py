@@ -100,5 +100,5 @@ def collective_batches(items, batcher: PromptBatcher, max_lengths: int = 0, done
     lengths = shd.agree_max_each([batcher.padded_length([p for _, p in b]) if b else 1 for b in batches])
     if max_lengths and lengths:
         lengths = plan_lengths(lengths, max_lengths)
-    needed = shd.agree_max_each([int(any(q.id not in done for q, _ in b)) for b in batches])
+    needed = shd.agree_max_each([int(not done or any(q.id not in done for q, _ in b)) for b in batches])
     yield from ((b, n) for b, n, need in zip(batches, lengths, needed) if need)
