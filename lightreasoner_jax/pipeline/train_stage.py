@@ -71,9 +71,10 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
             tokens += int(batch.attention_mask.sum())
             step += 1
             pending.append((step, metrics))
+            preempted = manager.reached_preemption(step)  # asked once per step: it may sync hosts
             # rows are written before every checkpoint, so a resumed run never lacks one
-            if (step % cfg.log_every == 0 or step == optim.num_steps or stop['requested']
-                    or manager.should_save(step) or manager.reached_preemption(step)):
+            if (step % cfg.log_every == 0 or step == optim.num_steps or stop['requested'] or preempted
+                    or manager.should_save(step)):
                 now = time.time()
                 rows = [{'step': s, **{k: float(v) for k, v in jax.device_get(m).items()}} for s, m in pending]
                 for row in rows:
@@ -82,7 +83,6 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
                 progress.update(len(rows), loss=rows[-1]['loss'])
                 pending, last_log, tokens = [], now, 0
             meta = {'step': step, 'seed': cfg.seed, 'fingerprint': stage_fingerprint}
-            preempted = manager.reached_preemption(step)
             if stop['requested'] or preempted:
                 trainer.save(manager, step, meta, force=True)
                 manager.wait_until_finished()
