@@ -13,7 +13,6 @@ import jax.numpy as jnp
 from lightreasoner_jax import data as data_lib
 from lightreasoner_jax.evaluation import KINDS
 from lightreasoner_jax.models.projection import PROJECTIONS
-from lightreasoner_jax.pipeline.fingerprint import STAGE_SECTIONS
 from lightreasoner_jax.pipeline.variants import split_name
 from lightreasoner_jax.training.batches import MODES
 from lightreasoner_jax.training.objectives import OBJECTIVES
@@ -107,6 +106,19 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
+# The config sections each stage reads (its fingerprint may hold more: a train stage's outputs depend on
+# the samples' settings, but a train-only run on given samples needs no amateur).
+USED_SECTIONS: dict[str, tuple[str, ...]] = {
+    'model_check': (),
+    'eval_base': ('expert', 'eval'),
+    'sample': ('expert', 'amateur', 'data', 'generation', 'contrast'),
+    'train': ('expert', 'train'),
+    'export': ('expert', 'train', 'export'),
+    'eval': ('expert', 'train', 'eval'),
+    'report': (),
+}
+
+
 def _value(config, field: str):
     node = config
     for part in field.split('.'):
@@ -124,7 +136,7 @@ def _check_local_path(field: str, value: str) -> None:
 
 def validate(config, processes: int = 1) -> None:
     """Raises ConfigError naming the first field (of the sections the configured stages use) that is wrong."""
-    sections = {s for stage in config.stages for s in STAGE_SECTIONS[split_name(stage)[0]]}
+    sections = {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
     for section in sorted(sections & set(RULES)):
         for rule in RULES[section]:
             value = _value(config, rule.field)
