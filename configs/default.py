@@ -123,4 +123,18 @@ def get_config() -> ml_collections.ConfigDict:
         dtype='',                   # saved weight dtype; empty = expert.dtype
         shard_size=5 * 2**30,       # bytes per safetensors file
     ))
+
+    # Where scalars go besides W/train/metrics.jsonl: TensorBoard events always (train/, samples/ and
+    # eval/<name>/ tensorboard folders); Weights & Biases when enabled (pip install wandb), one W&B run per
+    # workdir that every stage and every resumed start logs into.
+    c.logging = ml_collections.ConfigDict(dict(
+        wandb=ml_collections.ConfigDict(dict(
+            enabled=False,
+            project='lightreasoner_jax',
+            entity='',              # empty: the account's default
+            mode='online',          # 'offline': files only (upload later with `wandb sync`)
+            run_id='',              # empty: derived from the workdir path
+            dir='',                 # empty: the workdir when local, else a temporary directory
+        )),
+    ))
     return c

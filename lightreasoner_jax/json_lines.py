@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from etils import epath
 
+from lightreasoner_jax.storage import writing
+
 
 def process_file_name(prefix: str, process_index: int, process_count: int) -> str:
     """'<prefix>-00003-of-00008.jsonl': one file per process, so writers never share a file."""
@@ -57,14 +59,15 @@ def append_lines(path, lines: Iterable[str]) -> None:
     text = ''.join(line + '\n' for line in lines)
     if not text:
         return
-    if not is_local(path):
-        path = epath.Path(path)
-        path.write_bytes((path.read_bytes() if path.exists() else b'') + text.encode('utf-8'))
-        return
-    with open(path, 'a', encoding='utf-8') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    with writing(path, f'{text.count(chr(10))} JSON lines'):
+        if not is_local(path):
+            path = epath.Path(path)
+            path.write_bytes((path.read_bytes() if path.exists() else b'') + text.encode('utf-8'))
+            return
+        with open(path, 'a', encoding='utf-8') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def append(path, rows: Iterable[dict]) -> None:

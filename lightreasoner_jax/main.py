@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging as std_logging
+import os
 import socket
 import sys
 import time
+
+# transformers serves only tokenizers here: its "PyTorch was not found" advice is noise.
+os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
 
 import jax
 from absl import app, flags, logging
@@ -22,7 +27,9 @@ from ml_collections import config_flags
 from lightreasoner_jax import json_lines
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.pipeline import errors, stages, validation
+from lightreasoner_jax.pipeline.hub_models import fetch_hub_models
 from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.storage import writing
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Path to an ml_collections config file.',
                                           lock_config=True)
@@ -44,8 +51,10 @@ def run(config, workdir: Workdir) -> None:
     stages.check_stage_names(config)
     validation.validate(config, processes=jax.process_count())
     stages.check_accepted(config, workdir)
+    fetch_hub_models(config)
     if jax.process_index() == 0:
-        record_run(config, workdir)
+        with writing(workdir.root, 'the run record (config.json, runs.jsonl)'):
+            record_run(config, workdir)
     mesh = shd.make_mesh(**config.mesh.to_dict())
     logging.info('mesh %s over %d devices (%d processes)', dict(mesh.shape), jax.device_count(),
                  jax.process_count())
@@ -58,9 +67,26 @@ def run(config, workdir: Workdir) -> None:
         print(f'report: {workdir.report_md}', flush=True)
 
 
+class _QuietLibraries(std_logging.Filter):
+    """Drops Orbax's per-save INFO lines (hundreds per run, cutting through the progress bar); keeps warnings."""
+
+    def filter(self, record):
+        return record.levelno >= std_logging.WARNING or f'{os.sep}orbax{os.sep}' not in record.pathname
+
+
+def _drop_closed_loop_callbacks(unraisable) -> None:
+    """A failed Orbax restore leaves tensorstore reads in flight whose completion callbacks reach asyncio's
+    already closed loop; their tracebacks would bury the one-line error. Anything else is shown as usual."""
+    if isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == 'Event loop is closed':
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    logging.get_absl_handler().addFilter(_QuietLibraries())
+    sys.unraisablehook = _drop_closed_loop_callbacks
     config = _CONFIG.value
     shd.initialize_distributed(config.get('coordinator_address') or None)
     try:

@@ -132,3 +132,13 @@ def test_legacy_rope_fields_are_understood(checkpoint):
     parsed = ModelConfig.from_hf(checkpoint)
     assert parsed.rope_theta == 123456.0
     assert parsed.rope == {'rope_type': 'linear', 'factor': 2.0}
+
+
+def test_truncated_weights_name_the_file_tensor_and_sizes(checkpoint):
+    weights = checkpoint / 'model.safetensors'
+    size = weights.stat().st_size
+    with open(weights, 'r+b') as f:
+        f.truncate(size - 1000)
+    with pytest.raises(CheckpointError, match=rf'model.safetensors: truncated: the file has {size - 1000} bytes, its '
+                                              rf'header describes {size}; tensor \S+ needs bytes \[\d+, \d+\)'):
+        load_hf(checkpoint)

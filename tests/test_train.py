@@ -17,7 +17,7 @@ import transformers
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.pipeline import export_stage, loading, train_stage
 from lightreasoner_jax.pipeline.workdir import Workdir
-from lightreasoner_jax.training import CheckpointMismatchError
+from lightreasoner_jax.training import CheckpointMismatchError, CheckpointUnreadableError
 from tests.tiny_models import left_padded_batch, torch_logits
 from tests.train_fixtures import VOCAB, train_config, write_expert_and_samples
 
@@ -213,7 +213,8 @@ def test_a_corrupt_checkpoint_is_a_clear_error(trained, tmp_path):
     for path in (work / 'checkpoints' / '30').rglob('*'):
         if path.is_file() and 'meta' not in str(path):
             path.write_bytes(b'garbage')
-    with pytest.raises(CheckpointMismatchError, match=r'checkpoints/30: checkpoint does not match|cannot read'):
+    with pytest.raises(CheckpointUnreadableError,
+                       match=r'checkpoint at \S+/checkpoints/30 is unreadable \(.+\); delete it to restart from step \d+$'):
         train_stage.run(train_config(root, **{'train.optim.num_steps': 30}), Workdir(work),
                   shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1]))
 

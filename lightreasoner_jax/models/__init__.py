@@ -4,6 +4,7 @@ LoRA, and tokenizers."""
 from lightreasoner_jax.models.config import ModelConfig, UnsupportedModelError
 from lightreasoner_jax.models.hf_export import export
 from lightreasoner_jax.models.hf_io import abstract_model, hf_mappings, load_hf, save_hf
+from lightreasoner_jax.models.hub import HubModelError, is_hub_id, local_dir
 from lightreasoner_jax.models.lora import LoraConfig
 from lightreasoner_jax.models.safetensors_io import CheckpointError
 from lightreasoner_jax.models.tokenizers import (
@@ -19,5 +20,5 @@ from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_po
 __all__ = [
     'ModelConfig', 'UnsupportedModelError', 'CheckpointError', 'TokenizerMismatchError', 'Transformer',
     'KVCache', 'padded_positions', 'load_hf', 'save_hf', 'abstract_model', 'hf_mappings', 'export', 'LoraConfig',
-    'check_tokenizers_compatible', 'load_tokenizer', 'eos_token_ids', 'model_eos_ids', 'pad_token_id',
+    'HubModelError', 'is_hub_id', 'local_dir', 'check_tokenizers_compatible', 'load_tokenizer', 'eos_token_ids', 'model_eos_ids', 'pad_token_id',
 ]

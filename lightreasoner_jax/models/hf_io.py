@@ -20,6 +20,7 @@ from etils import epath
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.models import hub
 from lightreasoner_jax.models import safetensors_io as st
 from lightreasoner_jax.models.config import ModelConfig
 from lightreasoner_jax.models.transformer import Transformer
@@ -120,7 +121,7 @@ def load_hf(path, *, mesh: jax.sharding.Mesh | None = None, dtype=jnp.bfloat16, 
     dtype: activation/compute dtype; param_dtype: stored weight dtype (defaults to dtype).
     The ModelConfig is `model.config`.
     """
-    directory = epath.Path(path)
+    directory = hub.local_dir(path)
     dtype = jnp.dtype(dtype)
     param_dtype = dtype if param_dtype is None else jnp.dtype(param_dtype)
     if config is None:
@@ -231,7 +232,7 @@ def _save_tokenizer(tokenizer, directory: epath.Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(tokenizer, (str, os.PathLike, epath.Path)):
             from transformers import AutoTokenizer
-            tokenizer = AutoTokenizer.from_pretrained(os.fspath(tokenizer))
+            tokenizer = AutoTokenizer.from_pretrained(os.fspath(hub.local_dir(tokenizer)))
         tokenizer.save_pretrained(tmp)
         for file in epath.Path(tmp).iterdir():  # via epath so the target may be gs://
             (directory / file.name).write_bytes(file.read_bytes())

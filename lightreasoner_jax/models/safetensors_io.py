@@ -17,6 +17,8 @@ import ml_dtypes
 import numpy as np
 from etils import epath
 
+from lightreasoner_jax.storage import writing
+
 DTYPES = {
     'F64': np.dtype(np.float64), 'F32': np.dtype(np.float32), 'F16': np.dtype(np.float16),
     'BF16': np.dtype(ml_dtypes.bfloat16), 'I64': np.dtype(np.int64), 'I32': np.dtype(np.int32),
@@ -62,7 +64,21 @@ def read_header(file: epath.Path) -> dict[str, TensorInfo]:
             raise CheckpointError(f'{file}: tensor {name} has unsupported dtype {entry["dtype"]}')
         begin, end = entry['data_offsets']
         tensors[name] = TensorInfo(file, DTYPES[entry['dtype']], tuple(entry['shape']), base + begin, base + end)
+    _check_complete(file, tensors)
     return tensors
+
+
+def _check_complete(file: epath.Path, tensors: dict[str, TensorInfo]) -> None:
+    """A truncated download or copy is named here, not later as an impossible reshape."""
+    if not tensors:
+        return
+    local = _local_path(file)
+    size = os.path.getsize(local) if local is not None else file.stat().length
+    expected = max(info.end for info in tensors.values())
+    if size < expected:
+        name, info = min(((n, i) for n, i in tensors.items() if i.end > size), key=lambda item: item[1].start)
+        raise CheckpointError(f'{file}: truncated: the file has {size} bytes, its header describes {expected}; '
+                              f'tensor {name} needs bytes [{info.start}, {info.end})')
 
 
 def checkpoint_tensors(directory) -> dict[str, TensorInfo]:
@@ -131,7 +147,7 @@ def write_file(path, tensors: Iterable[tuple[str, np.ndarray]], metadata: dict[s
         offset += size
     header_bytes = json.dumps(header, separators=(',', ':')).encode()
     header_bytes += b' ' * (-len(header_bytes) % 8)
-    with epath.Path(path).open('wb') as f:
+    with writing(path, f'{len(tensors)} tensors ({offset} bytes)'), epath.Path(path).open('wb') as f:
         f.write(struct.pack('<Q', len(header_bytes)))
         f.write(header_bytes)
         for _, array in tensors:

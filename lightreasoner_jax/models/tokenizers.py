@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from etils import epath
+from lightreasoner_jax.models import hub
 
 
 class TokenizerMismatchError(ValueError):
@@ -42,7 +42,7 @@ def check_tokenizers_compatible(expert_tokenizer, amateur_tokenizer, shared_voca
 def load_tokenizer(path):
     """The tokenizer of an HF checkpoint directory."""
     from transformers import AutoTokenizer
-    return AutoTokenizer.from_pretrained(os.fspath(path))
+    return AutoTokenizer.from_pretrained(os.fspath(hub.local_dir(path)))
 
 
 def model_eos_ids(tokenizer, model_config) -> tuple[int, ...]:
@@ -56,7 +56,7 @@ def model_eos_ids(tokenizer, model_config) -> tuple[int, ...]:
 def eos_token_ids(model_path, tokenizer, model_config) -> tuple[int, ...]:
     """The union of the tokenizer's, generation_config.json's and config.json's EOS ids."""
     ids = set(model_eos_ids(tokenizer, model_config))
-    generation_config = epath.Path(model_path) / 'generation_config.json'
+    generation_config = hub.local_dir(model_path) / 'generation_config.json'
     if generation_config.exists():
         eos = json.loads(generation_config.read_text()).get('eos_token_id')
         ids.update([eos] if isinstance(eos, int) else eos or [])

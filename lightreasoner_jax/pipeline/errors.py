@@ -5,14 +5,16 @@ traceback."""
 from __future__ import annotations
 
 from lightreasoner_jax.data import DataError
-from lightreasoner_jax.models import CheckpointError, TokenizerMismatchError, UnsupportedModelError
+from lightreasoner_jax.models import CheckpointError, HubModelError, TokenizerMismatchError, UnsupportedModelError
 from lightreasoner_jax.pipeline.stages import StageConfigMismatchError
 from lightreasoner_jax.pipeline.validation import ConfigError
 from lightreasoner_jax.sampling import SampleFileError
-from lightreasoner_jax.training import CheckpointMismatchError
+from lightreasoner_jax.storage import WriteError
+from lightreasoner_jax.training import CheckpointMismatchError, CheckpointUnreadableError
 
 USER_ERRORS = (ConfigError, StageConfigMismatchError, DataError, SampleFileError, CheckpointError,
-               CheckpointMismatchError, TokenizerMismatchError, UnsupportedModelError, FileNotFoundError)
+               CheckpointMismatchError, CheckpointUnreadableError, TokenizerMismatchError, UnsupportedModelError,
+               HubModelError, FileNotFoundError, WriteError)
 EXIT_USER_ERROR = 2
 
 

@@ -19,6 +19,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.evaluation import EvalSettings, evaluate, summarize
 from lightreasoner_jax.models import Transformer, eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import loading, settings
+from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
 
 
@@ -67,6 +68,10 @@ def _evaluate_stage(config, model: Transformer, mesh, workdir: Workdir, name: st
     metrics = evaluate_to_workdir(model, tokenizer, questions, mesh, settings.evaluation(config), workdir, name,
                                   info={'model': where},
                                   eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
+    if metrics:
+        step = config.train.optim.num_steps if name != 'base' and 'train' in config else 0
+        log_stage_summary(config, workdir, workdir.eval_tensorboard(name),
+                          {f'eval/{name}/{key}': metrics[key] for key in ('accuracy', 'correct', 'total')}, step=step)
     return {k: metrics[k] for k in ('accuracy', 'correct', 'total')} if metrics else {}
 
 

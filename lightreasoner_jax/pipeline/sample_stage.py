@@ -15,6 +15,7 @@ from absl import logging
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import check_tokenizers_compatible, eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import sample, sample_stats, store
 
@@ -61,5 +62,9 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
                      tokens_per_s=generated_tokens / max(run_stats['seconds'], 1e-9),
                      questions_per_s=len(todo) / max(run_stats['seconds'], 1e-9))
         workdir.sample_stats.write_text(json.dumps(stats, indent=2))
+        log_stage_summary(config, workdir, workdir.samples_tensorboard, {
+            f'sample/{key}': stats[key] for key in ('questions', 'completion_tokens', 'candidate_steps', 'kept_steps',
+                                                    'kept_rate', 'answers_without_kept_steps', 'top_k_truncations',
+                                                    'tokens_per_s', 'questions_per_s')})
     shd.sync('sample-done')
     return {k: stats[k] for k in ('questions', 'kept_steps', 'kept_rate')} if stats else {}

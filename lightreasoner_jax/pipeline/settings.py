@@ -13,6 +13,7 @@ from lightreasoner_jax.evaluation import EvalSettings
 from lightreasoner_jax.generation import SamplingConfig
 from lightreasoner_jax.models import LoraConfig
 from lightreasoner_jax.sampling import ContrastConfig
+from lightreasoner_jax.scalar_writers import WandbConfig
 from lightreasoner_jax.training import BatchConfig, CheckpointConfig, OptimConfig
 
 
@@ -59,3 +60,9 @@ def evaluation(config) -> EvalSettings:
 def questions(data_section) -> tuple[list[data_lib.Question], dict[str, int]]:
     """The questions of a `data`-like section (config.data, config.eval.data) and the load counts."""
     return from_section(data_lib.QuestionSource, data_section).load()
+
+
+def wandb(config) -> WandbConfig | None:
+    """config.logging.wandb, or None for configs without a logging section."""
+    section = config.get('logging')
+    return from_section(WandbConfig, section.wandb) if section is not None and 'wandb' in section else None

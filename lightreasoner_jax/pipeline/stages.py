@@ -25,6 +25,7 @@ from lightreasoner_jax.pipeline.fingerprint import fingerprint, plain
 from lightreasoner_jax.pipeline.validation import ConfigError
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.storage import writing
 
 
 class StageConfigMismatchError(ValueError):
@@ -120,15 +121,16 @@ def run_stage(stage: str, config, workdir: Workdir, mesh, table: dict[str, Stage
         raise mismatch or StageConfigMismatchError(f'stage {stage!r}: process 0 found a config mismatch')
     if decision == SKIP:
         return (finished or {}).get('result', {}), True
-    if process0:
-        done_path.parent.mkdir(parents=True, exist_ok=True)
-        stage_dir.mkdir()
-        started_path.write_text(json.dumps({'config': stage_fingerprint}, indent=2))
-    shd.sync(f'stage-start-{stage}')
-    start = time.time()
-    result = spec.run(stage_config, stage_dir, mesh) or {}
-    shd.sync(f'stage-end-{stage}')
-    if process0:
-        done_path.write_text(json.dumps({'config': stage_fingerprint, 'result': plain(result),
-                                         'seconds': time.time() - start, 'finished_at': time.time()}, indent=2))
+    with writing(stage_dir.root, f'stage {stage!r} (its outputs or records)'):
+        if process0:
+            done_path.parent.mkdir(parents=True, exist_ok=True)
+            stage_dir.mkdir()
+            started_path.write_text(json.dumps({'config': stage_fingerprint}, indent=2))
+        shd.sync(f'stage-start-{stage}')
+        start = time.time()
+        result = spec.run(stage_config, stage_dir, mesh) or {}
+        shd.sync(f'stage-end-{stage}')
+        if process0:
+            done_path.write_text(json.dumps({'config': stage_fingerprint, 'result': plain(result),
+                                             'seconds': time.time() - start, 'finished_at': time.time()}, indent=2))
     return result, False

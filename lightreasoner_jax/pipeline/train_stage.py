@@ -6,6 +6,7 @@ settings) and the PRNG is derived from (seed, step), so a restarted run continue
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -57,7 +58,9 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
         trainer.restore(manager, start, stage_fingerprint)
         logging.info('train: resumed from step %d', start)
     process0 = jax.process_index() == 0
-    log = MetricsLog(workdir.train_metrics, workdir.tensorboard, start, enabled=process0)
+    log = MetricsLog(workdir.train_metrics, workdir.tensorboard, start, enabled=process0,
+                     wandb=settings.wandb(config), workdir=workdir.root,
+                     run_config=json.loads(config.to_json_best_effort()))
 
     stop = {'requested': False}
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))

@@ -5,6 +5,7 @@ is allowed, before a model is loaded (not minutes into sampling)."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from collections.abc import Callable
 
@@ -101,6 +102,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
              Rule('eval.dtype', lambda v: v == '' or _dtype(v), f'empty (expert.dtype) or {_DTYPE}'),
              Rule('eval.data.source', lambda v: isinstance(v, str) and bool(v), 'a hub id, file, glob or toyworld:SPLIT'),
              Rule('eval.data.limit', _int(0), 'an integer >= 0 (0: all)')),
+    'logging': (Rule('logging.wandb.enabled', lambda v: isinstance(v, bool), 'True or False'),
+                Rule('logging.wandb.mode', lambda v: v in ('online', 'offline'), "'online' or 'offline'"),
+                Rule('logging.wandb.project', lambda v: isinstance(v, str) and bool(v), 'a W&B project name')),
     'export': (Rule('export.dtype', lambda v: v == '' or _dtype(v), f'empty (expert.dtype) or {_DTYPE}'),
                Rule('export.shard_size', _int(1), 'a number of bytes >= 1')),
 }
@@ -110,11 +114,11 @@ RULES: dict[str, tuple[Rule, ...]] = {
 # the samples' settings, but a train-only run on given samples needs no amateur).
 USED_SECTIONS: dict[str, tuple[str, ...]] = {
     'model_check': (),
-    'eval_base': ('expert', 'eval'),
-    'sample': ('expert', 'amateur', 'data', 'generation', 'contrast'),
-    'train': ('expert', 'train'),
+    'eval_base': ('expert', 'eval', 'logging'),
+    'sample': ('expert', 'amateur', 'data', 'generation', 'contrast', 'logging'),
+    'train': ('expert', 'train', 'logging'),
     'export': ('expert', 'train', 'export'),
-    'eval': ('expert', 'train', 'eval'),
+    'eval': ('expert', 'train', 'eval', 'logging'),
     'report': (),
 }
 
@@ -137,7 +141,7 @@ def _check_local_path(field: str, value: str) -> None:
 def validate(config, processes: int = 1) -> None:
     """Raises ConfigError naming the first field (of the sections the configured stages use) that is wrong."""
     sections = {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
-    for section in sorted(sections & set(RULES)):
+    for section in sorted(sections & set(RULES) - ({'logging'} - set(config.keys()))):  # a config may omit logging
         for rule in RULES[section]:
             value = _value(config, rule.field)
             if not rule.ok(value):
@@ -149,6 +153,10 @@ def validate(config, processes: int = 1) -> None:
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '
                               'processes')
+    if 'logging' in sections and 'logging' in config and config.logging.wandb.enabled \
+            and importlib.util.find_spec('wandb') is None:
+        raise ConfigError('config.logging.wandb.enabled = True: needs the wandb package '
+                          '(pip install "lightreasoner_jax[wandb]")')
     for field in ('expert.path', 'amateur.path', 'data.source', 'eval.data.source'):
         if field.split('.')[0] in sections:
             _check_local_path(field, str(_value(config, field)))

@@ -2,11 +2,11 @@
 
     W/config.json, W/runs.jsonl                    the accepted config; one line per accepted (re)start
     W/stages/<stage>[.started].json                stage records (':' of 'name:variant' written '@')
-    W/samples/samples-XXXXX-of-XXXXX.jsonl         sample records, one file per process; stats.json
+    W/samples/samples-XXXXX-of-XXXXX.jsonl         sample records, one file per process; stats.json, tensorboard/
     W/checkpoints/                                 Orbax checkpoints of the train stage
     W/train/metrics.jsonl, W/train/tensorboard/    training metrics
     W/export/{merged,adapter}                      the tuned expert as HF checkpoint and PEFT adapter
-    W/eval/<name>/predictions-XXXXX-of-XXXXX.jsonl per-process predictions; metrics.json
+    W/eval/<name>/predictions-XXXXX-of-XXXXX.jsonl per-process predictions; metrics.json, tensorboard/
     W/report.md, W/report/*.png, W/metrics.json    the report
     W/model_check.json, W/model_check/hf           the model_check stage
     W/variants/<name>/                             a variant's own workdir (the same layout)
@@ -68,6 +68,10 @@ class Workdir:
         return self.samples_dir / 'stats.json'
 
     @property
+    def samples_tensorboard(self) -> epath.Path:
+        return self.samples_dir / 'tensorboard'
+
+    @property
     def checkpoints(self) -> epath.Path:
         return self.root / 'checkpoints'
 
@@ -98,6 +102,9 @@ class Workdir:
 
     def eval_metrics(self, name: str) -> epath.Path:
         return self.eval_dir(name) / 'metrics.json'
+
+    def eval_tensorboard(self, name: str) -> epath.Path:
+        return self.eval_dir(name) / 'tensorboard'
 
     @property
     def report_md(self) -> epath.Path:

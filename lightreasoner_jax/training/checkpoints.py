@@ -26,6 +26,10 @@ class CheckpointMismatchError(ValueError):
     """The checkpoint directory holds a run of a different configuration or model."""
 
 
+class CheckpointUnreadableError(ValueError):
+    """A finalized checkpoint's files are missing or damaged (a partial save is never listed by Orbax)."""
+
+
 def checkpoint_manager(directory, config: CheckpointConfig = CheckpointConfig()) -> ocp.CheckpointManager:
     options = ocp.CheckpointManagerOptions(max_to_keep=config.max_to_keep, save_interval_steps=config.save_every,
                                            enable_async_checkpointing=config.async_save, create=True)
@@ -42,7 +46,7 @@ def check_fingerprint(manager: ocp.CheckpointManager, step: int, fingerprint: di
     try:
         meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))['meta']
     except Exception as e:  # noqa: BLE001 - orbax raises many types for unreadable checkpoints
-        raise CheckpointMismatchError(f'{where}: cannot read the checkpoint metadata ({e})') from e
+        raise _unreadable(manager, step, e) from e
     changed = differences(meta.get('fingerprint', {}), fingerprint)
     if changed:
         raise CheckpointMismatchError(f'{where}: written by a different training configuration '
@@ -58,10 +62,45 @@ def restore_items(manager: ocp.CheckpointManager, step: int, trainable, **others
     try:
         restored = manager.restore(step, args=ocp.args.Composite(**args))
     except Exception as e:  # noqa: BLE001 - orbax raises many types for unreadable checkpoints
+        expected = {'trainable': nnx.to_pure_dict(trainable), **others}
+        mismatch = _shape_mismatch(manager, step, expected)
+        if mismatch is None:
+            raise _unreadable(manager, step, e) from e
         raise CheckpointMismatchError(f'{manager.directory}/{step}: checkpoint does not match the model being '
-                                      f'trained ({e})') from e
+                                      f'trained ({mismatch})') from e
     nnx.replace_by_pure_dict(trainable, restored['trainable'])
     return restored
+
+
+def _shapes(tree) -> list[tuple[int, ...]]:
+    return sorted(tuple(leaf.shape) for leaf in jax.tree.leaves(tree, is_leaf=lambda x: hasattr(x, 'shape')))
+
+
+def _shape_mismatch(manager: ocp.CheckpointManager, step: int, expected: dict) -> str | None:
+    """What differs between the arrays stored at `step` and `expected`, by their saved metadata; None when the
+    shapes agree or the metadata itself cannot be read (then the data is damaged, not different)."""
+    try:
+        stored = manager.item_metadata(step)
+    except Exception:  # noqa: BLE001 - unreadable metadata: damaged, not different
+        return None
+    for name, tree in expected.items():
+        item = stored.get(name) if hasattr(stored, 'get') else None
+        if item is None:
+            return None
+        saved, wanted = _shapes(getattr(item, 'tree', item)), _shapes(tree)
+        if saved != wanted:
+            return (f'{name}: {len(saved)} arrays saved, {len(wanted)} expected' if len(saved) != len(wanted) else
+                    f'{name}: shape {next(a for a, b in zip(saved, wanted) if a != b)} saved where the model has '
+                    f'{next(b for a, b in zip(saved, wanted) if a != b)}')
+    return None
+
+
+def _unreadable(manager: ocp.CheckpointManager, step: int, error: Exception) -> CheckpointUnreadableError:
+    reason = ' '.join(str(error).split())
+    reason = reason if len(reason) <= 240 else reason[:240] + '...'
+    restart = max((s for s in manager.all_steps() if s < step), default=0)
+    return CheckpointUnreadableError(f'checkpoint at {manager.directory}/{step} is unreadable ({reason}); '
+                                     f'delete it to restart from step {restart}')
 
 
 def save(manager: ocp.CheckpointManager, step: int, trainable, opt_state, meta: dict, force: bool = False) -> None:
