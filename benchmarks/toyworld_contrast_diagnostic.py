@@ -2,7 +2,7 @@
 at every answer token: is the expert's argmax right, and is the contrast's argmax (softmax(log p_E -
 log p_A) over the plausible set) right? Counts by whether the step would be kept (KL >= beta).
 
-python benchmarks/toyworld_contrast_diagnostic.py [--expert=DIR] [--amateur=DIR] [--limit=500]
+python benchmarks/toyworld_contrast_diagnostic.py [--expert=DIR] [--amateur=DIR] [--limit=500] [--source=...]
 Writes benchmarks/results/toyworld_contrast_diagnostic.json.
 """
 
@@ -29,13 +29,15 @@ def main():
     parser.add_argument('--limit', type=int, default=500)
     parser.add_argument('--alpha', type=float, default=0.2)
     parser.add_argument('--beta', type=float, default=0.4)
+    parser.add_argument('--source', default='toyworld:test', help="gold solutions: 'toyworld:test', "
+                        "'toyworld:habits:dev', ...")
     parser.add_argument('--out', default=OUT)
     args = parser.parse_args()
     mesh = shd.make_mesh(data=-1, fsdp=1)
     tokenizer = load_tokenizer(args.expert)
     expert = load_hf(args.expert, mesh=mesh, dtype='float32')
     amateur = load_hf(args.amateur, mesh=mesh, dtype='float32')
-    questions, _ = load_questions('toyworld:test', id_field='id', limit=args.limit)
+    questions, _ = load_questions(args.source, id_field='id', limit=args.limit)
     counts = {k: 0 for k in ('steps', 'expert_right', 'contrast_right', 'kept', 'kept_expert_right',
                              'kept_contrast_right', 'fixed_by_contrast', 'broken_by_contrast')}
     for start in range(0, len(questions), 64):

@@ -65,7 +65,9 @@ def get_config() -> ml_collections.ConfigDict:
     c.train = ml_collections.ConfigDict(dict(
         samples_dir='',             # where the records are; empty = workdir/samples
         objective='contrast',       # 'contrast' | 'expert_only' (w/o contrast) | 'all_steps' (w/o selection,
-                                    # needs samples taken with contrast.beta=-1) | 'sft' (ground-truth answers)
+                                    # needs samples taken with contrast.beta=-1) | 'all_steps_expert' (w/o both)
+                                    # | 'random_steps' (beta=-1 samples, as many random steps as min_kl keeps)
+                                    # | 'sft' (ground-truth answers) | 'rs_sft' (rejection-sampled answers)
         min_kl=-1.0,                # >= 0: train only on stored steps with KL >= this (-1: all stored steps)
         method='lora',              # 'lora' or 'full'
         mode='packed',              # 'packed' (one forward per answer) or 'per_position' (the reference's)
@@ -76,6 +78,13 @@ def get_config() -> ml_collections.ConfigDict:
         compute_dtype='float32',    # activations; the LoRA factors are float32, the base keeps expert.dtype
         seed=0,                     # LoRA init, data order, dropout
         log_every=10,               # steps between metric writes (JSON Lines + TensorBoard)
+    ))
+    # objective='rs_sft' (rejection-sampling SFT, the paper's SFT baseline): sample this many answers per
+    # question of `data` with the expert as loaded, keep those whose final answer is right (eval.kind).
+    c.train.rejection = ml_collections.ConfigDict(dict(
+        samples_per_question=4,
+        temperature=0.7,
+        seed=0,
     ))
     c.train.lora = ml_collections.ConfigDict(dict(
         targets=('q_proj', 'v_proj'),  # any of q/k/v/o_proj, gate/up/down_proj

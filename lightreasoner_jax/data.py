@@ -131,7 +131,7 @@ def read_hub(name: str, config_name: str | None, split: str) -> Iterator[tuple[s
         yield f'{label} row {row_index}', row
 
 
-TOYWORLD_PREFIX = 'toyworld:'  # 'toyworld:train' / 'toyworld:test': the toy world's generated splits
+TOYWORLD_PREFIX = 'toyworld:'  # 'toyworld:train', 'toyworld:habits:test': the toy worlds' generated splits
 
 
 def read_toyworld(split: str) -> Iterator[tuple[str, dict]]:

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging as std_logging
-import os
 import socket
 import sys
 import time
-
-# transformers serves only tokenizers here: its "PyTorch was not found" advice is noise.
-os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
 
 import jax
 from absl import app, flags, logging
@@ -28,6 +23,7 @@ from lightreasoner_jax import json_lines
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.pipeline import errors, stages, validation
 from lightreasoner_jax.pipeline.hub_models import fetch_hub_models
+from lightreasoner_jax.pipeline.log_setup import quiet_library_logs
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.storage import writing
 
@@ -67,26 +63,10 @@ def run(config, workdir: Workdir) -> None:
         print(f'report: {workdir.report_md}', flush=True)
 
 
-class _QuietLibraries(std_logging.Filter):
-    """Drops Orbax's per-save INFO lines (hundreds per run, cutting through the progress bar); keeps warnings."""
-
-    def filter(self, record):
-        return record.levelno >= std_logging.WARNING or f'{os.sep}orbax{os.sep}' not in record.pathname
-
-
-def _drop_closed_loop_callbacks(unraisable) -> None:
-    """A failed Orbax restore leaves tensorstore reads in flight whose completion callbacks reach asyncio's
-    already closed loop; their tracebacks would bury the one-line error. Anything else is shown as usual."""
-    if isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == 'Event loop is closed':
-        return
-    sys.__unraisablehook__(unraisable)
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-    logging.get_absl_handler().addFilter(_QuietLibraries())
-    sys.unraisablehook = _drop_closed_loop_callbacks
+    quiet_library_logs()
     config = _CONFIG.value
     shd.initialize_distributed(config.get('coordinator_address') or None)
     try:

@@ -110,3 +110,25 @@ def test_variant_override_of_a_missing_field_is_named():
     config = base_config()
     with pytest.raises(KeyError, match="override 'train.objectiv': config has no field 'objectiv'"):
         apply_overrides(config, {'train': {'objectiv': 'sft'}})
+
+
+def test_rejection_settings_count_only_for_the_rs_sft_objective():
+    config = load_config_file('configs/default.py')
+    plain = fingerprint(config, 'train')
+    assert 'rejection' not in plain['train']  # workdirs made before the setting existed stay valid
+    changed = apply_overrides(config, {'train.rejection.temperature': 1.0})
+    assert fingerprint(changed, 'train') == plain
+    rs = apply_overrides(config, {'train.objective': 'rs_sft'})
+    assert fingerprint(rs, 'train')['train']['rejection']['temperature'] == 0.7
+    assert fingerprint(apply_overrides(rs, {'train.rejection.temperature': 1.0}), 'train') != fingerprint(rs, 'train')
+
+
+def test_a_variant_trains_on_the_samples_of_the_variant_it_names(tmp_path):
+    from lightreasoner_jax.pipeline.variants import stage_context
+    config = load_config_file('configs/demo_full.py')
+    work = Workdir(tmp_path)
+    random_config, random_dir = stage_context(config, work, 'train:random_steps')
+    assert random_config.train.samples_dir == str(work.variant('no_selection').samples_dir)
+    assert random_dir == work.variant('random_steps') and random_config.contrast.beta == -1.0
+    contrast_config, _ = stage_context(config, work, 'train:no_contrast')
+    assert contrast_config.train.samples_dir == str(work.samples_dir)

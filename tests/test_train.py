@@ -193,7 +193,7 @@ def test_sft_objective_trains_on_ground_truth_answers(tmp_path):
     config = pipeline_config(tmp_path)
     config.stages = ('train',)
     config.train.objective = 'sft'
-    records = train_stage.training_records(config, Workdir(tmp_path / 'work'))
+    records = train_stage.training_records(config, Workdir(tmp_path / 'work'), None)
     assert len(records) == len(QUESTIONS)
     answer = tokenizer.encode('#### 0', add_special_tokens=False) + [tokenizer.eos_token_id]
     assert records[0].completion_ids == answer and records[0].steps == list(range(len(answer)))

@@ -114,6 +114,29 @@ def test_min_kl_and_expert_weights_select_other_targets():
         train_data.training_positions(records, OBJECTIVES['expert_only'])
 
 
+def test_random_steps_draw_as_many_steps_per_answer_as_kl_selection_keeps():
+    records = synthetic_records(8, seed=6)
+    kept = train_data.training_positions(records, OBJECTIVES['contrast'], min_kl=1.0)
+    drawn = train_data.training_positions(records, OBJECTIVES['random_steps'], min_kl=1.0, seed=0)
+    assert [len(k) for k in kept] == [len(d) for d in drawn]  # the same count, answer by answer
+    assert sum(map(len, drawn)) > 0
+    assert [[p.step for p in d] for d in drawn] != [[p.step for p in k] for k in kept]  # not the KL's choice
+    assert all(p.target_weights == tuple(records[p.record].target_weights[records[p.record].steps.index(p.step)])
+               for d in drawn for p in d)  # contrastive targets
+    again = train_data.training_positions(records, OBJECTIVES['random_steps'], min_kl=1.0, seed=0)
+    other = train_data.training_positions(records, OBJECTIVES['random_steps'], min_kl=1.0, seed=1)
+    assert again == drawn and other != drawn
+    with pytest.raises(ValueError, match='random_steps objective needs train.min_kl'):
+        train_data.training_positions(records, OBJECTIVES['random_steps'])
+
+
+def test_all_steps_expert_trains_every_step_on_the_experts_own_targets():
+    records = synthetic_records(4, seed=5)
+    positions = train_data.training_positions(records, OBJECTIVES['all_steps_expert'], min_kl=1.0)
+    assert sum(map(len, positions)) == sum(len(r.steps) for r in records)
+    assert positions[0][0].target_weights == tuple(records[0].expert_weights[0])
+
+
 def test_padding_to_a_planned_shape_leaves_loss_and_gradients_unchanged(lora_model):
     records = synthetic_records(6, seed=3)
     per_record = train_data.training_positions(records, OBJECTIVES['contrast'])

@@ -26,6 +26,8 @@ class EvalSettings:
     batch_size: int = 64
     bucket: int = 64
     max_prompt_shapes: int = 2          # distinct padded prompt lengths (compiles) per call
+    temperature: float = 0.0            # 0: greedy (pass@1); > 0 samples (rejection-sampling SFT)
+    seed: int = 0                       # the sampling key of batch i is fold_in(key(seed), i)
 
     def __post_init__(self):
         if self.kind not in answers.KINDS:
@@ -43,8 +45,9 @@ def prediction_record(kind: str, question: data_lib.Question, completion_ids: Se
 def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, settings: EvalSettings,
              *, eos_ids: Sequence[int] | None = None, on_batch: Callable[[list[dict]], None] | None = None,
              progress: bool = False, done: frozenset = frozenset()) -> list[dict]:
-    """Greedy answers to `questions` (every one must have an answer) and their grading, one dict per
-    question in batch order: id, correct, predicted, reference, completion, completion_tokens.
+    """Greedy (or, with settings.temperature, sampled) answers to `questions` (every one must have an
+    answer) and their grading, one dict per question in batch order: id, correct, predicted, reference,
+    completion, completion_tokens.
 
     With several processes each passes its own questions (the calls are collective, so every process
     make the call, with its share of the questions, possibly none). `eos_ids` end an answer; default:
@@ -56,7 +59,8 @@ def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Questio
         raise data_lib.DataError(f'{len(missing)} questions have no reference answer (first: {missing[0]!r})')
     if eos_ids is None:
         eos_ids = model_eos_ids(tokenizer, model.config)
-    generator = Generator(model, mesh, sampling=SamplingConfig(max_new_tokens=settings.max_new_tokens),
+    generator = Generator(model, mesh, sampling=SamplingConfig(max_new_tokens=settings.max_new_tokens,
+                                                                temperature=settings.temperature),
                           eos_ids=eos_ids, pad_id=pad_token_id(tokenizer, eos_ids), batch_size=settings.batch_size,
                           bucket=settings.bucket)
     prompts = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=settings.system_prompt or None,
@@ -64,8 +68,9 @@ def evaluate(model: Transformer, tokenizer, questions: Sequence[data_lib.Questio
     bar = Progress('eval', len(prompts), 'q', enabled=progress and jax.process_index() == 0,
                    initial=sum(q.id in done for q in questions))
     results, correct = [], 0
-    for batch, length in collective_batches(prompts, generator, settings.max_prompt_shapes, done):
-        completions = generator([p for _, p in batch], jax.random.key(0), length=length)
+    key = jax.random.key(settings.seed)
+    for index, (batch, length) in enumerate(collective_batches(prompts, generator, settings.max_prompt_shapes, done)):
+        completions = generator([p for _, p in batch], jax.random.fold_in(key, index), length=length)
         records = [prediction_record(settings.kind, q, c, tokenizer) for (q, _), c in zip(batch, completions)
                    if q.id not in done]
         if on_batch is not None:

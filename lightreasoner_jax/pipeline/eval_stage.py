@@ -50,11 +50,11 @@ def evaluate_to_workdir(model: Transformer, tokenizer, questions: Sequence[data_
 
 
 def evaluate_checkpoint(model_path, source, mesh, workdir: Workdir, name: str, *, limit: int | None = None,
-                        dtype: str = 'float32', **eval_settings) -> dict:
+                        dtype: str = 'float32', id_field: str | None = None, **eval_settings) -> dict:
     """Evaluates the HF checkpoint at model_path on a question file or hub id (fields question/answer)."""
     tokenizer = load_tokenizer(model_path)
     model = load_hf(model_path, mesh=mesh, dtype=dtype)
-    questions, _ = data_lib.load_questions(source, split='test', id_field=None, limit=limit)
+    questions, _ = data_lib.load_questions(source, split='test', id_field=id_field, limit=limit)
     return evaluate_to_workdir(model, tokenizer, questions, mesh, EvalSettings(**eval_settings), workdir, name,
                                eos_ids=eos_token_ids(model_path, tokenizer, model.config),
                                info={'model': str(model_path)})

@@ -23,6 +23,10 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
 IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'eval.bucket', 'contrast.chunk')
 
 
+# Dotted fields that count only under a condition on the (plain) config: settings of one objective.
+CONDITIONAL_FIELDS = {'train.rejection': lambda config: config.get('train', {}).get('objective') == 'rs_sft'}
+
+
 def plain(value):
     """A JSON-safe copy (tuples become lists, unknown objects their str)."""
     return json.loads(json.dumps(value, default=str))
@@ -38,5 +42,10 @@ def _strip(tree, prefix: str):
 def fingerprint(config, stage_name: str) -> dict:
     """The fingerprint of stage `stage_name` ('train', not 'train:variant') under `config`."""
     sections = STAGE_SECTIONS[stage_name]
-    return {s: _strip(plain(config[s].to_dict() if hasattr(config[s], 'to_dict') else config[s]), s)
-            for s in sections if s in config}
+    result = {s: _strip(plain(config[s].to_dict() if hasattr(config[s], 'to_dict') else config[s]), s)
+              for s in sections if s in config}
+    for field, counts in CONDITIONAL_FIELDS.items():
+        section, name = field.split('.', 1)
+        if section in result and not counts(result):
+            result[section].pop(name, None)
+    return result

@@ -19,12 +19,28 @@ import jax
 import numpy as np
 from etils import epath
 
+from lightreasoner_jax.pipeline.report_methods import (
+    habit_errors,
+    habit_markdown,
+    method_markdown,
+    method_of,
+    method_rows,
+)
 from lightreasoner_jax.pipeline.report_plots import write_plots
 from lightreasoner_jax.pipeline.variants import stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
 
-VARIANT_LABELS = {'sft': 'SFT', 'no_selection': 'w/o selection', 'no_contrast': 'w/o contrast'}
+VARIANT_LABELS = {'sft': 'SFT (gold solutions)', 'rs_sft': 'SFT (rejection sampling)',
+                  'no_selection': 'w/o selection', 'no_contrast': 'w/o contrast', 'no_both': 'w/o both',
+                  'random_steps': 'random steps'}
+
+
+def _label(variant: str) -> str:
+    """'no_contrast_s2' -> 'w/o contrast (seed 2)'; 'main_s1' -> 'LightReasoner (seed 1)'."""
+    method = method_of(variant)
+    label = 'LightReasoner' if method == 'main' else VARIANT_LABELS.get(method, method)
+    return label if method == variant else f'{label} (seed {variant[len(method) + 2:]})'
 
 
 def _json(path: epath.Path):
@@ -55,7 +71,7 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         rows.append({'run': 'base', 'label': 'Baseline (expert)', 'accuracy': base['accuracy'],
                      'correct': base['correct'], 'total': base['total']})
     runs = [('main', 'LightReasoner', '')]
-    runs += [(name, VARIANT_LABELS.get(name, name), f':{name}') for name in (config.get('variants') or {})]
+    runs += [(name, _label(name), f':{name}') for name in (config.get('variants') or {})]
     for name, label, suffix in runs:
         run_config, run_dir = stage_context(config, workdir, f'train{suffix}')
         evaluation = _json(run_dir.eval_metrics('tuned'))
@@ -67,11 +83,13 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         sample_stats = (_json(run_dir.sample_stats) if own_samples else stats) or {}
         sample_stage = f'sample{suffix}' if own_samples else 'sample'
         objective = run_config.train.objective
-        uses_samples = objective != 'sft'
+        uses_samples = objective not in ('sft', 'rs_sft')
+        rejection = _json(run_dir.rejection_stats) or {} if objective == 'rs_sft' else {}
         row = {'run': name, 'label': label, 'objective': objective,
                'training_records': trained.get('records_with_positions'),
                'tokens_tuned': trained.get('positions_trained'),
-               'problems_sampled': sample_stats.get('questions') if uses_samples else None,
+               'problems_sampled': sample_stats.get('questions') if uses_samples else rejection.get('questions'),
+               # rejection sampling runs inside the train stage: its time is already in the stage's seconds
                'seconds': _sum(_stage_record(workdir, sample_stage).get('seconds') if uses_samples else None,
                                train_record.get('seconds'))}
         if evaluation:
@@ -99,7 +117,7 @@ def sampled_steps(workdir: Workdir) -> tuple[np.ndarray, list[list[float]], np.n
 def training_curves(config, workdir: Workdir) -> dict[str, list[dict]]:
     curves = {'LightReasoner': _json_lines(workdir.train_metrics)}
     for name in config.get('variants') or {}:
-        curves[VARIANT_LABELS.get(name, name)] = _json_lines(workdir.variant(name).train_metrics)
+        curves[_label(name)] = _json_lines(workdir.variant(name).train_metrics)
     return {k: v for k, v in curves.items() if v}
 
 
@@ -115,7 +133,8 @@ def _cell(value, kind: str = '') -> str:
     return f'{value:,}' if isinstance(value, int) else str(value)
 
 
-def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str = 'report') -> str:
+def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str = 'report',
+             extra: list[str] = ()) -> str:
     lines = ['# LightReasoner report', '',
              f'Expert `{config.expert.path}`, amateur `{config.amateur.path}`; questions `{config.data.source}`; '
              f'evaluation `{config.eval.data.source}` ({config.eval.kind}, greedy pass@1).', '',
@@ -128,6 +147,7 @@ def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str
                      f"{_cell(r.get('tokens_tuned'))} | {_cell(r.get('seconds'), 'seconds')} |")
     lines += ['', 'Tokens tuned: training positions consumed (updates x positions per update). Time: wall time of '
               'the sampling and training stages behind the row.', '']
+    lines += list(extra)
     if stats:
         lines += ['## Sampling', '',
                   f"{stats['questions']:,} answers, {stats['completion_tokens']:,} tokens; {stats['kept_steps']:,} of "
@@ -155,9 +175,12 @@ def run(config, workdir: Workdir, mesh=None) -> dict:
     rows = run_rows(config, workdir, stats)
     kl, per_answer, sizes = sampled_steps(workdir)
     curves = training_curves(config, workdir)
-    plots = write_plots(out, config, rows, kl, per_answer, sizes, curves)
-    workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name))
-    metrics = {'runs': rows, 'sampling': stats,
+    methods = method_rows(config, workdir, rows)
+    errors = habit_errors(config, workdir, rows)
+    plots = write_plots(out, config, rows, kl, per_answer, sizes, curves, methods)
+    extra = method_markdown(methods) + habit_markdown(errors, rows)
+    workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name, extra))
+    metrics = {'runs': rows, 'methods': methods, 'habit_errors': errors, 'sampling': stats,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}
     workdir.metrics.write_text(json.dumps(metrics, indent=2))
     return {r['run']: r.get('accuracy') for r in rows}

@@ -22,7 +22,7 @@ def kept_rate_by_position(per_answer: list[list[float]], beta: float, bin_width:
     return starts, np.divide(kept, total, out=np.zeros(bins), where=total > 0)
 
 
-def write_plots(out: epath.Path, config, rows, kl, per_answer, sizes, curves) -> list[str]:
+def write_plots(out: epath.Path, config, rows, kl, per_answer, sizes, curves, methods=()) -> list[str]:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -67,11 +67,20 @@ def write_plots(out: epath.Path, config, rows, kl, per_answer, sizes, curves) ->
         lr_ax.set(xlabel='update', ylabel='learning rate', title='Learning rate')
         loss_ax.legend()
         save(fig, 'training.png')
-    evaluated = [r for r in rows if r.get('accuracy') is not None]
-    if evaluated:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.bar([r['label'] for r in evaluated], [100 * r['accuracy'] for r in evaluated], color='tab:green')
-        ax.set(ylabel='pass@1 (%)', title='Accuracy')
+    base = next((r for r in rows if r['run'] == 'base' and r.get('accuracy') is not None), None)
+    bars = ([('Baseline', 100 * base['accuracy'], 0.0)] if base else []) + [
+        (m['label'], 100 * m['mean_accuracy'], 100 * m['spread']) for m in methods]
+    if bars:
+        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(bars)), 3.8))
+        labels, heights, errors = zip(*bars)
+        ax.bar(labels, heights, yerr=errors, capsize=4, color=['tab:gray'] + ['tab:green'] * (len(bars) - 1))
+        for x, (height, error) in enumerate(zip(heights, errors)):  # value labels: a 1-point change must show
+            ax.annotate(f'{height:.1f}', (x, height + error), ha='center', va='bottom', fontsize=8)
+        if base:
+            ax.axhline(100 * base['accuracy'], color='tab:gray', linestyle=':', linewidth=1)
+        low = min(h - e for h, e in zip(heights, errors))
+        ax.set(ylabel='pass@1 (%)', title='Accuracy (mean over seeds, error bar: sd)',
+               ylim=(max(0, low - 10), min(100, max(h + e for h, e in zip(heights, errors)) + 6)))
         ax.tick_params(axis='x', rotation=20)
         save(fig, 'accuracy.png')
     return written

@@ -17,6 +17,7 @@ from etils import epath
 from lightreasoner_jax.models import load_tokenizer
 from lightreasoner_jax.pipeline import loading, settings
 from lightreasoner_jax.pipeline.fingerprint import fingerprint
+from lightreasoner_jax.pipeline.rejection_answers import rejection_records
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.progress import Progress
 from lightreasoner_jax.sampling import store
@@ -27,9 +28,12 @@ from lightreasoner_jax.training.objectives import objective as objective_named
 from lightreasoner_jax.training.sft import sft_records
 
 
-def training_records(config, workdir: Workdir):
+def training_records(config, workdir: Workdir, mesh):
     """The records the configured objective trains on: sample records (train.samples_dir, else the
-    workdir's), or for 'sft' the ground-truth answers of config.data's questions."""
+    workdir's), for 'sft' the ground-truth answers of config.data's questions, for 'rs_sft' the expert's
+    own correct sampled answers to them."""
+    if config.train.objective == 'rs_sft':
+        return rejection_records(config, workdir, mesh)
     if not objective_named(config.train.objective).uses_samples:
         questions, _ = settings.questions(config.data)
         return sft_records(load_tokenizer(config.expert.path), questions, system_prompt=config.data.system_prompt,
@@ -42,7 +46,7 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     run_start = time.time()
     cfg = config.train
     optim, batching = settings.optim(config), settings.batching(config, mesh)
-    records = training_records(config, workdir)
+    records = training_records(config, workdir, mesh)
     plan = update_plan(records, objective_named(cfg.objective), cfg.min_kl if cfg.min_kl >= 0 else None, batching,
                        optim.num_steps)
     logging.info('train: batch shapes (rows, length) %s', list(plan.shapes))

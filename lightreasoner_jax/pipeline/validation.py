@@ -149,6 +149,15 @@ def validate(config, processes: int = 1) -> None:
     if 'train' in sections and config.train.positions_per_update % config.train.grad_accum:
         raise ConfigError(f'config.train.grad_accum = {config.train.grad_accum}: must divide '
                           f'config.train.positions_per_update ({config.train.positions_per_update})')
+    if 'train' in sections and config.train.objective == 'random_steps' and config.train.min_kl < 0:
+        raise ConfigError(f'config.train.min_kl = {config.train.min_kl}: must be >= 0 with objective '
+                          "'random_steps' (the KL threshold whose number of steps per answer it draws)")
+    if 'train' in sections and config.train.objective == 'rs_sft':
+        for rule in (Rule('train.rejection.samples_per_question', _int(1), 'an integer >= 1'),
+                     Rule('train.rejection.temperature', _number(lambda v: v > 0), 'a number > 0'),
+                     Rule('train.rejection.seed', _int(0), 'an integer >= 0')):
+            if not rule.ok(_value(config, rule.field)):
+                raise ConfigError(f'config.{rule.field} = {_value(config, rule.field)!r}: must be {rule.allowed}')
     for field in ('generation.batch_size', 'eval.batch_size'):
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '

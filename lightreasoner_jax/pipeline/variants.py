@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from lightreasoner_jax.pipeline.workdir import Workdir
 
+# A variant's key (not a config field) naming another variant whose samples it trains on.
+SAMPLES_OF = 'samples_of'
+
 
 def split_name(stage: str) -> tuple[str, str | None]:
     """'train:sft' -> ('train', 'sft'); 'train' -> ('train', None)."""
@@ -40,12 +43,16 @@ def apply_overrides(config, overrides: dict):
 
 def stage_context(config, workdir: Workdir, stage: str):
     """(config, Workdir) for a stage name: the variant's overrides and directory for 'name:variant'.
-    A variant that does not sample itself trains on the main run's samples."""
+    A variant that does not sample itself trains on the main run's samples, or on those of the variant its
+    `samples_of` names."""
     _, variant = split_name(stage)
     if variant is None:
         return config, workdir
-    variant_config = apply_overrides(config, config.variants[variant].to_dict())
+    overrides = config.variants[variant].to_dict()
+    samples_of = overrides.pop(SAMPLES_OF, None)
+    variant_config = apply_overrides(config, overrides)
     if not variant_config.train.samples_dir and f'sample:{variant}' not in config.stages:
+        samples = workdir.variant(samples_of).samples_dir if samples_of else workdir.samples_dir
         with variant_config.unlocked():
-            variant_config.train.samples_dir = str(workdir.samples_dir)
+            variant_config.train.samples_dir = str(samples)
     return variant_config, workdir.variant(variant)

@@ -3,6 +3,7 @@
     W/config.json, W/runs.jsonl                    the accepted config; one line per accepted (re)start
     W/stages/<stage>[.started].json                stage records (':' of 'name:variant' written '@')
     W/samples/samples-XXXXX-of-XXXXX.jsonl         sample records, one file per process; stats.json, tensorboard/
+    W/rejection/answers-XXXXX-of-XXXXX.jsonl       rejection-sampling SFT's sampled answers; stats.json
     W/checkpoints/                                 Orbax checkpoints of the train stage
     W/train/metrics.jsonl, W/train/tensorboard/    training metrics
     W/export/{merged,adapter}                      the tuned expert as HF checkpoint and PEFT adapter
@@ -102,6 +103,16 @@ class Workdir:
 
     def eval_metrics(self, name: str) -> epath.Path:
         return self.eval_dir(name) / 'metrics.json'
+
+    def rejection_answers(self, process: int, processes: int) -> epath.Path:
+        return self.root / 'rejection' / process_file_name('answers', process, processes)
+
+    def all_rejection_answers(self) -> list[epath.Path]:
+        return sorted((self.root / 'rejection').glob('answers-*.jsonl'))
+
+    @property
+    def rejection_stats(self) -> epath.Path:
+        return self.root / 'rejection' / 'stats.json'
 
     def eval_tensorboard(self, name: str) -> epath.Path:
         return self.eval_dir(name) / 'tensorboard'

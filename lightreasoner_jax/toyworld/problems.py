@@ -37,9 +37,15 @@ class Problem:
     answer: str        # the worked solution, ending in '#### <number>'
     result: int
     num_steps: int     # equations in the solution
+    traps: tuple[tuple[str, int], ...] = ()  # the habit world's traps: (kind, the number it concerns)
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        row = dataclasses.asdict(self)
+        if self.traps:
+            row['traps'] = dict(self.traps)
+        else:
+            del row['traps']  # the clean world's files stay as they were
+        return row
 
 
 def _events(rng: random.Random, start: int, steps: int) -> list[tuple[str, int, int]] | None:

@@ -71,16 +71,18 @@ class BatchConfig:
 
 
 def training_positions(records: Sequence[SampleRecord], objective: Objective, *,
-                       min_kl: float | None = None) -> list[list[Position]]:
+                       min_kl: float | None = None, seed: int = 0) -> list[list[Position]]:
     """Per record, its positions in step order, with the objective's targets. `min_kl` (for an
-    objective that reselects) keeps only stored steps with KL >= min_kl."""
+    objective that reselects) picks the stored steps through the objective's `select` (by default those
+    with KL >= min_kl); `seed` drives a random selection."""
     if not objective.reselects:
         min_kl = None
     out = []
     for index, record in enumerate(records):
         weights = objective.targets(record)
-        out.append([Position(index, t, tuple(record.target_ids[j]), tuple(weights[j]))
-                    for j, t in enumerate(record.steps) if min_kl is None or record.kl[j] >= min_kl])
+        chosen = objective.select(record, min_kl, seed) if objective.reselects else range(len(record.steps))
+        out.append([Position(index, record.steps[j], tuple(record.target_ids[j]), tuple(weights[j]))
+                    for j in chosen])
     return out
 
 

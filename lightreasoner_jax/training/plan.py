@@ -36,7 +36,7 @@ def update_plan(records: Sequence[SampleRecord], objective: Objective, min_kl: f
                 num_steps: int) -> UpdatePlan:
     """What updates 0..num_steps-1 train on, and the few batch shapes that hold them all (a pure
     function of its arguments, so a resumed run pads and compiles as the first one did)."""
-    per_record = training_positions(records, objective, min_kl=min_kl)
+    per_record = training_positions(records, objective, min_kl=min_kl, seed=batching.seed)
     schedule = UpdateSchedule(per_record, batching.positions_per_update, batching.seed)
     needs = [update_shape(schedule.positions(step), records, batching) for step in range(num_steps)]
     shapes = plan_shapes(needs, batching.max_batch_shapes) if needs else ()

@@ -1,0 +1,202 @@
+"""The habit world: problems whose correct reading differs from a generic language model's habits.
+
+It models the paper's premise in miniature. A *generic corpus* (what a small web-trained model reads)
+solves word problems with shortcuts that look right: "gives" means subtract, even where the question says
+somebody gives the person something (`receive_gives`); every number in the question gets used, so an
+irrelevant one is added in (`distractor`); and a document does not stop after `#### N` but goes on with
+another exercise, whose `#### M` then ends the text (`continuation`). A *reasoning corpus* solves the same
+kind of questions correctly and stops. The amateur reads only the generic corpus; the expert reads it and
+then, for a limited budget, the reasoning corpus, which leaves some of the habits in it.
+
+Every trap leaves a computable habit answer (a habit's arithmetic never leaves 1..MAX_AMOUNT and every
+division stays exact), so an answer's error can be told apart by type (`error_types`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+
+from lightreasoner_jax.toyworld.problems import (
+    CONTAINERS,
+    MAX_AMOUNT,
+    MAX_STEPS,
+    MIN_STEPS,
+    NAMES,
+    THINGS,
+    Problem,
+    _events,
+    _phrase,
+    _solution_lines,
+)
+
+TRAPS = ('receive_gives', 'distractor')
+HABITS = TRAPS + ('continuation',)
+GIVERS = ('a friend', 'her brother', 'his sister', 'a neighbour', 'a cousin', 'the teacher')
+
+
+@dataclasses.dataclass(frozen=True)
+class TrapRates:
+    receive_gives: float = 0.5   # share of problems where someone gives the person things (add, not subtract)
+    distractor: float = 0.5      # share of problems with an irrelevant number in the question
+    continuation: float = 0.0    # share of generic documents that go on after '#### N'
+    min_steps: int = MIN_STEPS   # equations in a correct solution
+    max_steps: int = MAX_STEPS
+
+
+def _replay(start: int, events) -> int | None:
+    """The amount after `events` (op, operand, extra), or None if it leaves 1..MAX_AMOUNT or a division
+    is not exact."""
+    amount = start
+    for op, operand, extra in events:
+        if op == 'add':
+            amount += operand
+        elif op == 'sub':
+            amount -= operand
+        elif op == 'mul':
+            amount *= operand
+        elif op == 'div':
+            if amount % operand:
+                return None
+            amount //= operand
+        else:
+            amount += operand * extra
+        if not 1 <= amount <= MAX_AMOUNT:
+            return None
+    return amount
+
+
+def _distractor_sentence(rng: random.Random, name: str, value: int, thing: str) -> str:
+    other = rng.choice([t for t in THINGS if t != thing])
+    return rng.choice((f'{name} is {value} years old.', f'{name}\'s cousin has {value} {other}.',
+                       f'The shop down the street sells {value} kinds of {other}.'))
+
+
+def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapRates, *,
+                       habit_solution: bool = False) -> Problem:
+    """A problem with traps drawn at `rates`; its answer is the correct solution, or (habit_solution) the
+    generic corpus's solution by the habits (which, with no trap drawn, is the correct one)."""
+    while True:
+        start = rng.randint(5, 50)
+        events = _events(rng, start, rng.randint(rates.min_steps, rates.max_steps))
+        if events is None:
+            continue
+        traps = {}
+        amounts = [start]
+        for op, operand, extra in events:
+            amounts.append(_replay(amounts[-1], [(op, operand, extra)]))
+        receivable = [i for i, (op, operand, _) in enumerate(events) if op == 'add' and operand < amounts[i]]
+        receive_at = rng.choice(receivable) if receivable and rng.random() < rates.receive_gives else None
+        habit_events = list(events)
+        if receive_at is not None:
+            traps['receive_gives'] = events[receive_at][1]
+            habit_events[receive_at] = ('sub', events[receive_at][1], 0)
+        if rng.random() < rates.distractor:
+            traps['distractor'] = rng.randint(2, 40)
+            habit_events = [('add', traps['distractor'], 0)] + habit_events
+        habit_result = _replay(start, habit_events)
+        if traps and habit_result is None:
+            continue  # a habit answer must exist for every trap
+        name, thing, container = rng.choice(NAMES), rng.choice(THINGS), rng.choice(CONTAINERS)
+        sentences = [f'{name} has {start} {thing}.']
+        if 'distractor' in traps:
+            sentences.append(_distractor_sentence(rng, name, traps['distractor'], thing))
+        for i, (op, operand, extra) in enumerate(events):
+            if i == receive_at:
+                sentences.append(rng.choice((f'Then {rng.choice(GIVERS)} gives {name} {operand} {thing}.',
+                                             f'Next {rng.choice(GIVERS)} gives {operand} {thing} to {name}.')))
+            else:
+                sentences.append(_phrase(rng, op, operand, extra, name, thing, container))
+        sentences.append(rng.choice((f'How many {thing} does {name} have now?',
+                                     f'How many {thing} are left in the end?')))
+        lines, result = _solution_lines(start, habit_events if habit_solution else events, thing)
+        lines.append(f'#### {result}')
+        answer = '\n'.join(lines)
+        if habit_solution and rng.random() < rates.continuation:
+            answer += _continuation(rng)
+        return Problem(id=f'{prefix}-{index:06d}', question=' '.join(sentences), answer=answer, result=result,
+                       num_steps=len(lines) - 1, traps=tuple(sorted(traps.items())))
+
+
+def _continuation(rng: random.Random) -> str:
+    """Another exercise after the answer, as web text runs on: its '#### M' ends the document."""
+    a, b = rng.randint(2, 40), rng.randint(2, 40)
+    thing = rng.choice(THINGS)
+    return rng.choice((f'\n\nTry another one. {rng.choice(NAMES)} has {a} {thing} and gets {b} more.\n'
+                       f'{a} + {b} = {a + b}\n#### {a + b}',
+                       f'\n\nPractice: {a} {thing} and {b} {thing} make {a} + {b} = {a + b}.\n#### {a + b}'))
+
+
+def error_types(problem: Problem, completion: str) -> tuple[str, ...]:
+    """Why a completion is wrong, by habit: 'continuation' (text after the first '#### N' and a different
+    final answer), 'receive_gives' / 'distractor' (its equations subtract the given amount / use the
+    irrelevant number), else 'other' (arithmetic slips and the rest). () when the final answer is right."""
+    finals = re.findall(r'####\s*(-?\d+)', completion)
+    if finals and int(finals[-1]) == problem.result:
+        return ()
+    found = []
+    if len(finals) > 1 or (finals and completion.split(f'#### {finals[0]}', 1)[1].strip()):
+        found.append('continuation')
+    traps = dict(problem.traps)
+    equations = re.findall(r'(\d+) ([-+*/]) (\d+) = (\d+)', completion.split('####', 1)[0])
+    correct = re.findall(r'(\d+) ([-+*/]) (\d+) = (\d+)', problem.answer)
+    # a trap's number counts only where the correct solution could not have put it
+    if 'receive_gives' in traps and not any(op == '-' and int(b) == traps['receive_gives'] for _, op, b, _ in correct) \
+            and any(op == '-' and int(b) == traps['receive_gives'] for _, op, b, _ in equations):
+        found.append('receive_gives')
+    if 'distractor' in traps and not any(int(b) == traps['distractor'] for _, _, b, _ in correct) \
+            and any(int(b) == traps['distractor'] for _, _, b, _ in equations):
+        found.append('distractor')
+    if found == ['continuation'] and finals and int(finals[0]) != problem.result:
+        found.append('other')  # wrong before it ran on
+    return tuple(found) or ('other',)
+
+
+def generic_corpus(count: int, seed: int, rates: TrapRates) -> list[Problem]:
+    """Documents a generic model learns habits from: habit solutions, some running on after the answer."""
+    rng = random.Random(seed)
+    return [make_habit_problem(rng, i, 'generic', rates, habit_solution=True) for i in range(count)]
+
+
+def reasoning_problems(count: int, seed: int, rates: TrapRates, prefix: str,
+                       exclude: frozenset[str] = frozenset()) -> list[Problem]:
+    """Problems with correct solutions whose questions are not in `exclude` (nor repeated)."""
+    rng, out, seen, index = random.Random(seed), [], set(exclude), 0
+    while len(out) < count:
+        problem = make_habit_problem(rng, index, prefix, rates)
+        index += 1
+        if problem.question not in seen:
+            seen.add(problem.question)
+            out.append(problem)
+    return out
+
+
+
+def make_splits(params: dict) -> dict[str, list[Problem]]:
+    """generic (habit solutions), train, dev, test (correct solutions); train, dev and test questions are
+    pairwise disjoint and none is a generic document's question."""
+    seed = params['seed']
+    reasoning = TrapRates(receive_gives=params['receive_gives'], distractor=params['distractor'],
+                          min_steps=params.get('min_steps', MIN_STEPS), max_steps=params.get('max_steps', MAX_STEPS))
+    generic = generic_corpus(params['generic_size'], seed, dataclasses.replace(
+        reasoning, continuation=params['continuation']))
+    used = frozenset(p.question for p in generic)
+    out = {'generic': generic}
+    for offset, name in enumerate(('train', 'dev', 'test'), start=1):
+        out[name] = reasoning_problems(params[f'{name}_size'], seed + 1_000_003 * offset, reasoning, name, used)
+        used |= {p.question for p in out[name]}
+    return out
+
+
+def error_breakdown(problems_by_id: dict[str, Problem], predictions: list[dict]) -> dict:
+    """How many answers are wrong, and how many of those show each habit ('other': none of them), from
+    prediction records (id, correct, completion) of problems of this world."""
+    wrong = [p for p in predictions if not p['correct']]
+    counts = {kind: 0 for kind in HABITS + ('other',)}
+    for prediction in wrong:
+        for kind in error_types(problems_by_id[prediction['id']], prediction['completion']):
+            counts[kind] += 1
+    with_habit = sum(1 for p in wrong if set(error_types(problems_by_id[p['id']], p['completion'])) - {'other'})
+    return {'answers': len(predictions), 'wrong': len(wrong), 'wrong_with_a_habit': with_habit,
+            'habit_share_of_errors': with_habit / len(wrong) if wrong else 0.0, 'by_type': counts}
