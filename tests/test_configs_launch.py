@@ -3,6 +3,7 @@ dry-run, issue the commands they document."""
 
 import glob
 import os
+import re
 import subprocess
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from lightreasoner_jax.pipeline import stages
 from lightreasoner_jax.pipeline.config_files import load_config_file
 from lightreasoner_jax.pipeline.sweep import load_sweep
-from lightreasoner_jax.pipeline.variants import apply_overrides
+from lightreasoner_jax.pipeline.variants import stage_context
+from lightreasoner_jax.pipeline.workdir import Workdir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = {
@@ -42,13 +44,18 @@ def test_every_config_file_loads_and_names_real_stages():
     assert len(load_sweep(os.path.join(ROOT, 'configs', 'sweeps', 'beta_alpha.py'))) == 6
 
 
-def test_demo_full_variants_are_the_papers_comparisons():
+def test_demo_full_variants_are_the_papers_comparisons(tmp_path):
     config = load_config_file(os.path.join(ROOT, 'configs', 'demo_full.py'))
-    objectives = {name: apply_overrides(config, config.variants[name].to_dict()).train.objective
-                  for name in config.variants}
-    assert objectives == {'sft': 'sft', 'no_selection': 'all_steps', 'no_contrast': 'expert_only'}
-    assert apply_overrides(config, config.variants['no_selection'].to_dict()).contrast.beta == -1.0
+    contexts = {name: stage_context(config, Workdir(tmp_path), f'train:{name}')[0] for name in config.variants}
+    objectives = {name: c.train.objective for name, c in contexts.items() if not re.search(r'_s\d+$', name)}
+    assert objectives == {'sft': 'sft', 'rs_sft': 'rs_sft', 'no_selection': 'all_steps',
+                          'no_contrast': 'expert_only', 'no_both': 'all_steps_expert', 'random_steps': 'random_steps'}
+    assert sorted(c.train.seed for name, c in contexts.items() if name.startswith('main_s')) == [1, 2, 3, 4]
+    assert contexts['no_selection'].contrast.beta == -1.0
+    assert contexts['random_steps'].train.min_kl == config.contrast.beta  # as many steps as selection keeps
+    assert contexts['random_steps'].train.samples_dir == str(Workdir(tmp_path).variant('no_selection').samples_dir)
     assert 'sample:no_selection' in config.stages and config.stages[-1] == 'report'
+    assert all(f'eval:{name}' in config.stages for name in config.variants)
 
 
 def test_launch_scripts_parse_and_dry_run():
