@@ -22,6 +22,11 @@ def process_file_name(prefix: str, process_index: int, process_count: int) -> st
     return f'{prefix}-{process_index:05d}-of-{process_count:05d}.jsonl'
 
 
+def process_files(directory, prefix: str) -> list[epath.Path]:
+    """Every process's `process_file_name(prefix, ...)` file in `directory`, in process order."""
+    return sorted(epath.Path(directory).glob(f'{prefix}-*.jsonl'))
+
+
 def is_local(path) -> bool:
     return '://' not in os.fspath(path)
 
@@ -52,6 +57,11 @@ def recover(path) -> list[dict]:
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f'{where}: not valid JSON ({e})') from None
     return rows
+
+
+def recover_all(paths) -> list[dict]:
+    """`recover` of each file in turn (the per-process files of one output), as one list."""
+    return [row for path in paths for row in recover(path)]
 
 
 def append_lines(path, lines: Iterable[str]) -> None:

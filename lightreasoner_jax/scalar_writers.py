@@ -47,20 +47,21 @@ class ScalarWriters:
         if wandb is not None and wandb.enabled:
             self.wandb_run = _open_wandb(wandb, workdir, run_config)
 
-    def scalars(self, step: int, values: dict[str, float]) -> None:
-        """A point of each curve at `step` (tags like 'train/loss')."""
+    def _tensorboard_points(self, step: int, values: dict[str, float]) -> None:
         for tag, value in values.items():
             self.tensorboard.add_scalar(tag, value, step)
         self.tensorboard.flush()
+
+    def scalars(self, step: int, values: dict[str, float]) -> None:
+        """A point of each curve at `step` (tags like 'train/loss')."""
+        self._tensorboard_points(step, values)
         if self.wandb_run is not None:
             self.wandb_run.log(dict(values), step=step)
 
     def summary(self, values: dict[str, float], step: int = 0) -> None:
         """A stage's totals: one TensorBoard point at `step`; W&B run summary fields (no step, so they never
         collide with the training curve's steps)."""
-        for tag, value in values.items():
-            self.tensorboard.add_scalar(tag, value, step)
-        self.tensorboard.flush()
+        self._tensorboard_points(step, values)
         if self.wandb_run is not None:
             self.wandb_run.summary.update(dict(values))
 

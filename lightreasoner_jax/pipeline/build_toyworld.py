@@ -125,7 +125,7 @@ def build(cfg, out: Workdir, mesh) -> dict:
         world['models'][name][f'{eval_split}_accuracy'] = result['accuracy']
         world['models'][name][f'{eval_split}_evaluated'] = result['total']
         if world_name(cfg) == 'habits':
-            predictions = [r for f in out.all_eval_predictions(name) for r in json_lines.recover(f)]
+            predictions = json_lines.recover_all(out.all_eval_predictions(name))
             world['models'][name][f'{eval_split}_errors'] = habits.error_breakdown(
                 {p.id: p for p in splits[eval_split]}, predictions)
     out.world_file.write_text(json.dumps(world, indent=2))

@@ -23,6 +23,19 @@ from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
 
 
+def answer_to_file(model: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh,
+                   eval_settings: EvalSettings, path, *, eos_ids: Sequence[int] | None = None) -> list[dict]:
+    """`evaluate` of this process's share of `questions`, each batch's records appended to `path` (this
+    process's file) as they come; questions already answered there are not asked again. Collective: every
+    process calls it, with or without work left. Returns the records of this call."""
+    process, processes = jax.process_index(), jax.process_count()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = frozenset(r['id'] for r in json_lines.recover(path))
+    # every question of this process goes in, so a resumed run batches and pads as the first one did
+    return evaluate(model, tokenizer, questions[process::processes], mesh, eval_settings, eos_ids=eos_ids,
+                    done=done, on_batch=lambda rows: json_lines.append(path, rows), progress=True)
+
+
 def evaluate_to_workdir(model: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh,
                         eval_settings: EvalSettings, workdir: Workdir, name: str, *,
                         eos_ids: Sequence[int] | None = None, info: dict | None = None) -> dict:
@@ -30,18 +43,12 @@ def evaluate_to_workdir(model: Transformer, tokenizer, questions: Sequence[data_
     those already there; writes its metrics.json (process 0) and returns it."""
     start = time.time()
     process, processes = jax.process_index(), jax.process_count()
-    workdir.eval_dir(name).mkdir(parents=True, exist_ok=True)
-    path = workdir.eval_predictions(name, process, processes)
-    done = frozenset(r['id'] for r in json_lines.recover(path))
-    mine = questions[process::processes]
-    # every question of this process goes in, so a resumed run batches and pads as the first one did
-    answered = evaluate(model, tokenizer, mine, mesh, eval_settings, eos_ids=eos_ids, done=done,
-                        on_batch=lambda rows: json_lines.append(path, rows), progress=True)
+    answered = answer_to_file(model, tokenizer, questions, mesh, eval_settings,
+                              workdir.eval_predictions(name, process, processes), eos_ids=eos_ids)
     shd.sync(f'eval-written-{name}')
     metrics = {}
     if process == 0:
-        records = [r for f in workdir.all_eval_predictions(name) for r in json_lines.recover(f)]
-        metrics = summarize(records)
+        metrics = summarize(json_lines.recover_all(workdir.all_eval_predictions(name)))
         metrics.update(info or {}, settings=dataclasses.asdict(eval_settings), seconds_this_run=time.time() - start,
                        questions_this_run=len(answered) * processes)
         workdir.eval_metrics(name).write_text(json.dumps(metrics, indent=2))
@@ -68,11 +75,12 @@ def _evaluate_stage(config, model: Transformer, mesh, workdir: Workdir, name: st
     metrics = evaluate_to_workdir(model, tokenizer, questions, mesh, settings.evaluation(config), workdir, name,
                                   info={'model': where},
                                   eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
-    if metrics:
+    result = {k: metrics[k] for k in ('accuracy', 'correct', 'total')} if metrics else {}
+    if result:
         step = config.train.optim.num_steps if name != 'base' and 'train' in config else 0
         log_stage_summary(config, workdir, workdir.eval_tensorboard(name),
-                          {f'eval/{name}/{key}': metrics[key] for key in ('accuracy', 'correct', 'total')}, step=step)
-    return {k: metrics[k] for k in ('accuracy', 'correct', 'total')} if metrics else {}
+                          {f'eval/{name}/{key}': value for key, value in result.items()}, step=step)
+    return result
 
 
 def run_base(config, workdir: Workdir, mesh) -> dict:

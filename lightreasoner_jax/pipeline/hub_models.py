@@ -7,15 +7,14 @@ import jax
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models.hub import is_hub_id, local_dir
-from lightreasoner_jax.pipeline.validation import USED_SECTIONS
-from lightreasoner_jax.pipeline.variants import split_name
+from lightreasoner_jax.pipeline.validation import used_sections
 
 MODEL_SECTIONS = ('expert', 'amateur')
 
 
 def hub_models(config) -> list[str]:
     """The hub ids among the model paths the configured stages read."""
-    sections = {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
+    sections = used_sections(config)
     return [str(config[s].path) for s in MODEL_SECTIONS if s in sections and is_hub_id(str(config[s].path))]
 
 

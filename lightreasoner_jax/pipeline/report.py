@@ -25,11 +25,13 @@ from lightreasoner_jax.pipeline.report_methods import (
     method_markdown,
     method_of,
     method_rows,
+    run_predictions,
 )
 from lightreasoner_jax.pipeline.report_plots import write_plots
 from lightreasoner_jax.pipeline.variants import stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
+from lightreasoner_jax.training.objectives import OBJECTIVES
 
 VARIANT_LABELS = {'sft': 'SFT (gold solutions)', 'rs_sft': 'SFT (rejection sampling)',
                   'no_selection': 'w/o selection', 'no_contrast': 'w/o contrast', 'no_both': 'w/o both',
@@ -83,7 +85,7 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         sample_stats = (_json(run_dir.sample_stats) if own_samples else stats) or {}
         sample_stage = f'sample{suffix}' if own_samples else 'sample'
         objective = run_config.train.objective
-        uses_samples = objective not in ('sft', 'rs_sft')
+        uses_samples = OBJECTIVES[objective].uses_samples
         rejection = _json(run_dir.rejection_stats) or {} if objective == 'rs_sft' else {}
         row = {'run': name, 'label': label, 'objective': objective,
                'training_records': trained.get('records_with_positions'),
@@ -175,8 +177,9 @@ def run(config, workdir: Workdir, mesh=None) -> dict:
     rows = run_rows(config, workdir, stats)
     kl, per_answer, sizes = sampled_steps(workdir)
     curves = training_curves(config, workdir)
-    methods = method_rows(config, workdir, rows)
-    errors = habit_errors(config, workdir, rows)
+    predictions = run_predictions(config, workdir, rows)
+    methods = method_rows(rows, predictions)
+    errors = habit_errors(config, predictions)
     plots = write_plots(out, config, rows, kl, per_answer, sizes, curves, methods)
     extra = method_markdown(methods) + habit_markdown(errors, rows)
     workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name, extra))

@@ -21,21 +21,22 @@ def method_of(run: str) -> str:
     return match.group('method') if match else run
 
 
-def _predictions(paths) -> list[dict]:
-    return [r for path in paths for r in json_lines.recover(path)]
+def run_predictions(config, workdir: Workdir, rows: list[dict]) -> dict[str, list[dict]]:
+    """Each run's prediction records (rows from report.run_rows), read once for every table."""
+    out = {}
+    for row in rows:
+        if row['run'] == 'base':
+            out['base'] = json_lines.recover_all(workdir.all_eval_predictions('base'))
+        else:
+            _, run_dir = stage_context(config, workdir, 'eval' if row['run'] == 'main' else f"eval:{row['run']}")
+            out[row['run']] = json_lines.recover_all(run_dir.all_eval_predictions('tuned'))
+    return out
 
 
-def run_predictions(config, workdir: Workdir, run: str) -> list[dict]:
-    if run == 'base':
-        return _predictions(workdir.all_eval_predictions('base'))
-    _, run_dir = stage_context(config, workdir, 'eval' if run == 'main' else f'eval:{run}')
-    return _predictions(run_dir.all_eval_predictions('tuned'))
-
-
-def method_rows(config, workdir: Workdir, rows: list[dict]) -> list[dict]:
+def method_rows(rows: list[dict], predictions: dict[str, list[dict]]) -> list[dict]:
     """One row per method with evaluated runs (rows from report.run_rows, 'base' first)."""
     base = next((r for r in rows if r['run'] == 'base'), None)
-    base_correct = correctness(run_predictions(config, workdir, 'base')) if base else {}
+    base_correct = correctness(predictions['base']) if base else {}
     groups: dict[str, list[dict]] = {}
     for row in rows:
         if row['run'] != 'base' and row.get('accuracy') is not None:
@@ -52,8 +53,7 @@ def method_rows(config, workdir: Workdir, rows: list[dict]) -> list[dict]:
         if base:
             row['mean_change'] = row['mean_accuracy'] - base['accuracy']
             try:
-                row['paired'] = paired_test(base_correct, [correctness(run_predictions(config, workdir, r['run']))
-                                                           for r in runs])
+                row['paired'] = paired_test(base_correct, [correctness(predictions[r['run']]) for r in runs])
             except ValueError:
                 row['paired'] = None  # evaluated on other problems than the baseline
         out.append(row)
@@ -85,19 +85,14 @@ def method_markdown(methods: list[dict]) -> list[str]:
     return lines
 
 
-def habit_errors(config, workdir: Workdir, rows: list[dict]) -> dict:
+def habit_errors(config, predictions: dict[str, list[dict]]) -> dict:
     """For an evaluation on the habit world: each run's wrong answers by habit type (toyworld/habits.py)."""
     source = str(config.eval.data.source)
     if not source.startswith('toyworld:habits:'):
         return {}
     from lightreasoner_jax.toyworld import habits, world
     problems = {p.id: p for p in world.split(source[len('toyworld:'):])}
-    out = {}
-    for row in rows:
-        predictions = run_predictions(config, workdir, row['run'])
-        if predictions:
-            out[row['run']] = habits.error_breakdown(problems, predictions)
-    return out
+    return {run: habits.error_breakdown(problems, records) for run, records in predictions.items() if records}
 
 
 def habit_markdown(errors: dict, rows: list[dict]) -> list[str]:

@@ -138,14 +138,29 @@ def _check_local_path(field: str, value: str) -> None:
         raise ConfigError(f'config.{field} = {value!r}: no such file or directory')
 
 
+# Checked only when train.objective is 'rs_sft' (older configs have no train.rejection).
+REJECTION_RULES = (Rule('train.rejection.samples_per_question', _int(1), 'an integer >= 1'),
+                   Rule('train.rejection.temperature', _number(lambda v: v > 0), 'a number > 0'),
+                   Rule('train.rejection.seed', _int(0), 'an integer >= 0'))
+
+
+def used_sections(config) -> set[str]:
+    """The config sections the configured stages read."""
+    return {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
+
+
+def _check(config, rules) -> None:
+    for rule in rules:
+        value = _value(config, rule.field)
+        if not rule.ok(value):
+            raise ConfigError(f'config.{rule.field} = {value!r}: must be {rule.allowed}')
+
+
 def validate(config, processes: int = 1) -> None:
     """Raises ConfigError naming the first field (of the sections the configured stages use) that is wrong."""
-    sections = {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
+    sections = used_sections(config)
     for section in sorted(sections & set(RULES) - ({'logging'} - set(config.keys()))):  # a config may omit logging
-        for rule in RULES[section]:
-            value = _value(config, rule.field)
-            if not rule.ok(value):
-                raise ConfigError(f'config.{rule.field} = {value!r}: must be {rule.allowed}')
+        _check(config, RULES[section])
     if 'train' in sections and config.train.positions_per_update % config.train.grad_accum:
         raise ConfigError(f'config.train.grad_accum = {config.train.grad_accum}: must divide '
                           f'config.train.positions_per_update ({config.train.positions_per_update})')
@@ -153,11 +168,7 @@ def validate(config, processes: int = 1) -> None:
         raise ConfigError(f'config.train.min_kl = {config.train.min_kl}: must be >= 0 with objective '
                           "'random_steps' (the KL threshold whose number of steps per answer it draws)")
     if 'train' in sections and config.train.objective == 'rs_sft':
-        for rule in (Rule('train.rejection.samples_per_question', _int(1), 'an integer >= 1'),
-                     Rule('train.rejection.temperature', _number(lambda v: v > 0), 'a number > 0'),
-                     Rule('train.rejection.seed', _int(0), 'an integer >= 0')):
-            if not rule.ok(_value(config, rule.field)):
-                raise ConfigError(f'config.{rule.field} = {_value(config, rule.field)!r}: must be {rule.allowed}')
+        _check(config, REJECTION_RULES)
     for field in ('generation.batch_size', 'eval.batch_size'):
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '

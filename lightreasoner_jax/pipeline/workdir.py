@@ -19,7 +19,7 @@ import dataclasses
 
 from etils import epath
 
-from lightreasoner_jax.json_lines import process_file_name
+from lightreasoner_jax.json_lines import process_file_name, process_files
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Workdir:
         return self.eval_dir(name) / process_file_name('predictions', process, processes)
 
     def all_eval_predictions(self, name: str) -> list[epath.Path]:
-        return sorted(self.eval_dir(name).glob('predictions-*.jsonl'))
+        return process_files(self.eval_dir(name), 'predictions')
 
     def eval_metrics(self, name: str) -> epath.Path:
         return self.eval_dir(name) / 'metrics.json'
@@ -108,7 +108,7 @@ class Workdir:
         return self.root / 'rejection' / process_file_name('answers', process, processes)
 
     def all_rejection_answers(self) -> list[epath.Path]:
-        return sorted((self.root / 'rejection').glob('answers-*.jsonl'))
+        return process_files(self.root / 'rejection', 'answers')
 
     @property
     def rejection_stats(self) -> epath.Path:

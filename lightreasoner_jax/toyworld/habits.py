@@ -20,6 +20,7 @@ import re
 
 from lightreasoner_jax.toyworld.problems import (
     CONTAINERS,
+    EQUATION,
     MAX_AMOUNT,
     MAX_STEPS,
     MIN_STEPS,
@@ -31,6 +32,7 @@ from lightreasoner_jax.toyworld.problems import (
     _solution_lines,
 )
 
+_FINAL = re.compile(r'####\s*(-?\d+)')
 TRAPS = ('receive_gives', 'distractor')
 HABITS = TRAPS + ('continuation',)
 GIVERS = ('a friend', 'her brother', 'his sister', 'a neighbour', 'a cousin', 'the teacher')
@@ -132,15 +134,15 @@ def error_types(problem: Problem, completion: str) -> tuple[str, ...]:
     """Why a completion is wrong, by habit: 'continuation' (text after the first '#### N' and a different
     final answer), 'receive_gives' / 'distractor' (its equations subtract the given amount / use the
     irrelevant number), else 'other' (arithmetic slips and the rest). () when the final answer is right."""
-    finals = re.findall(r'####\s*(-?\d+)', completion)
-    if finals and int(finals[-1]) == problem.result:
+    finals = list(_FINAL.finditer(completion))
+    if finals and int(finals[-1].group(1)) == problem.result:
         return ()
     found = []
-    if len(finals) > 1 or (finals and completion.split(f'#### {finals[0]}', 1)[1].strip()):
+    if len(finals) > 1 or (finals and completion[finals[0].end():].strip()):
         found.append('continuation')
     traps = dict(problem.traps)
-    equations = re.findall(r'(\d+) ([-+*/]) (\d+) = (\d+)', completion.split('####', 1)[0])
-    correct = re.findall(r'(\d+) ([-+*/]) (\d+) = (\d+)', problem.answer)
+    equations = EQUATION.findall(completion.split('####', 1)[0])
+    correct = EQUATION.findall(problem.answer)
     # a trap's number counts only where the correct solution could not have put it
     if 'receive_gives' in traps and not any(op == '-' and int(b) == traps['receive_gives'] for _, op, b, _ in correct) \
             and any(op == '-' and int(b) == traps['receive_gives'] for _, op, b, _ in equations):
@@ -148,7 +150,7 @@ def error_types(problem: Problem, completion: str) -> tuple[str, ...]:
     if 'distractor' in traps and not any(int(b) == traps['distractor'] for _, _, b, _ in correct) \
             and any(int(b) == traps['distractor'] for _, _, b, _ in equations):
         found.append('distractor')
-    if found == ['continuation'] and finals and int(finals[0]) != problem.result:
+    if found == ['continuation'] and finals and int(finals[0].group(1)) != problem.result:
         found.append('other')  # wrong before it ran on
     return tuple(found) or ('other',)
 
@@ -193,10 +195,8 @@ def error_breakdown(problems_by_id: dict[str, Problem], predictions: list[dict])
     """How many answers are wrong, and how many of those show each habit ('other': none of them), from
     prediction records (id, correct, completion) of problems of this world."""
     wrong = [p for p in predictions if not p['correct']]
-    counts = {kind: 0 for kind in HABITS + ('other',)}
-    for prediction in wrong:
-        for kind in error_types(problems_by_id[prediction['id']], prediction['completion']):
-            counts[kind] += 1
-    with_habit = sum(1 for p in wrong if set(error_types(problems_by_id[p['id']], p['completion'])) - {'other'})
+    types = [error_types(problems_by_id[p['id']], p['completion']) for p in wrong]
+    counts = {kind: sum(kind in t for t in types) for kind in HABITS + ('other',)}
+    with_habit = sum(1 for t in types if set(t) - {'other'})
     return {'answers': len(predictions), 'wrong': len(wrong), 'wrong_with_a_habit': with_habit,
             'habit_share_of_errors': with_habit / len(wrong) if wrong else 0.0, 'by_type': counts}

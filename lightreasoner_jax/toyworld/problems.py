@@ -175,13 +175,13 @@ def write_json_lines(problems: list[Problem], path: str | Path) -> None:
             f.write(json.dumps(problem.to_json()) + '\n')
 
 
-_EQUATION = re.compile(r'(\d+) ([-+*/]) (\d+) = (\d+)')
+EQUATION = re.compile(r'(\d+) ([-+*/]) (\d+) = (\d+)')
 
 
 def check_solution(answer: str) -> int:
     """The final answer, after checking every equation in the solution evaluates as written and the
     last one's result is the '####' answer. Raises ValueError naming the first wrong equation."""
-    equations = _EQUATION.findall(answer)
+    equations = EQUATION.findall(answer)
     if not equations:
         raise ValueError(f'no equations in {answer!r}')
     for a, op, b, c in equations:

@@ -80,7 +80,7 @@ def training_positions(records: Sequence[SampleRecord], objective: Objective, *,
     out = []
     for index, record in enumerate(records):
         weights = objective.targets(record)
-        chosen = objective.select(record, min_kl, seed) if objective.reselects else range(len(record.steps))
+        chosen = objective.select(record, min_kl, seed)  # every stored step when min_kl is None
         out.append([Position(index, record.steps[j], tuple(record.target_ids[j]), tuple(weights[j]))
                     for j in chosen])
     return out
