@@ -9,7 +9,7 @@ import ml_collections
 
 def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
-    # Stages to run, in order: model_check, eval_base, sample, train, export, eval, report, and
+    # Stages to run, in order: model_check, eval_base, sample, diagnose, train, export, eval, report, and
     # 'stage:variant' for the variants below. Finished stages are skipped when rerun.
     c.stages = ('eval_base', 'sample', 'train', 'export', 'eval', 'report')
     c.coordinator_address = ''      # multi-host: coordinator 'host:port'; empty = auto-detect / single host
@@ -39,6 +39,10 @@ def get_config() -> ml_collections.ConfigDict:
         on_bad_row='error',         # 'error' stops at a bad row (naming file:line); 'skip' counts it
         system_prompt='Please reason step by step.',  # empty = no system turn
     ))
+
+    # The contrast diagnostic (stage diagnose): on the gold answers of the first `limit` questions of
+    # `data`, how often the contrast's argmax is right where the expert's is wrong, and the reverse.
+    c.diagnose = ml_collections.ConfigDict(dict(limit=200))
 
     # Expert answers (sampling stage).
     c.generation = ml_collections.ConfigDict(dict(

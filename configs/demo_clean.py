@@ -5,7 +5,7 @@ python -m lightreasoner_jax.main --config=configs/demo_clean.py --workdir=/tmp/l
 
 Baseline evaluation of the shipped toy expert, contrastive sampling against the shipped amateur,
 LoRA fine-tuning on the kept steps, export, evaluation of the tuned expert, report.
-configs/demo_full.py runs it beside the habit world, with the baselines and ablations.
+configs/demo_full.py runs it beside the habit world (configs/demo.py), with the baselines and ablations.
 """
 
 import ml_collections

@@ -1,4 +1,7 @@
-"""The demo plus the paper's comparisons, in the habit world, over training seeds:
+"""The demo plus the paper's comparisons, in both toy worlds, over training seeds, in one report.
+
+The habit world (configs/demo.py, the main run and its variants) and the clean world (configs/demo_clean.py,
+variants named clean, clean_<method>; its own baseline evaluation, samples and contrast diagnostic). In each:
 
   LightReasoner        seeds 0-4 (variants main_s1..main_s4)
   w/o selection        every step stored (beta = -1) and trained on, contrastive targets
@@ -11,7 +14,8 @@
                        the paper's SFT baseline
 
 python -m lightreasoner_jax.main --config=configs/demo_full.py --workdir=/tmp/lr_demo_full
-(about 30 minutes on 2 CPU cores). The clean world: --config=configs/demo_full_clean.py.
+(about 90 minutes on 2 CPU cores). The report's method table compares each method with its own world's
+baseline (McNemar's paired test over the same test problems, pooled over seeds).
 """
 
 import ml_collections
@@ -22,32 +26,67 @@ SEEDS = (1, 2, 3, 4)
 ABLATION_SEEDS = (1, 2)
 
 
-def variants(beta: float) -> dict:
+def method_variants(beta: float, prefix: str = '') -> dict:
+    """The comparisons of one world; with a prefix, named '<prefix>_<method>' and trained on the samples of
+    the variant '<prefix>' (that world's LightReasoner run) or '<prefix>_no_selection'."""
+    name = (lambda method: f'{prefix}_{method}') if prefix else (lambda method: method)
     every_step = {'contrast': {'beta': -1.0}}
-    out = {f'main_s{s}': {'train': {'seed': s}} for s in SEEDS}
+    own = {'samples_of': prefix} if prefix else {}
+    out = {name(f'main_s{s}'): {**own, 'train': {'seed': s}} for s in SEEDS}
     out.update({
-        'no_selection': {**every_step, 'train': {'objective': 'all_steps'}},
-        'no_contrast': {'train': {'objective': 'expert_only'}},
-        'no_both': {**every_step, 'samples_of': 'no_selection', 'train': {'objective': 'all_steps_expert'}},
-        'random_steps': {**every_step, 'samples_of': 'no_selection',
-                         'train': {'objective': 'random_steps', 'min_kl': beta}},
+        name('no_selection'): {**every_step, 'train': {'objective': 'all_steps'}},
+        name('no_contrast'): {**own, 'train': {'objective': 'expert_only'}},
+        name('no_both'): {**every_step, 'samples_of': name('no_selection'),
+                          'train': {'objective': 'all_steps_expert'}},
+        name('random_steps'): {**every_step, 'samples_of': name('no_selection'),
+                               'train': {'objective': 'random_steps', 'min_kl': beta}},
         # SFT: about one epoch over the gold solutions of the same problems (~60 tokens each).
-        'sft': {'train': {'objective': 'sft', 'positions_per_update': 512, 'optim': {'num_steps': 120}}},
-        'rs_sft': {'train': {'objective': 'rs_sft', 'positions_per_update': 512, 'optim': {'num_steps': 120}}},
+        name('sft'): {'train': {'objective': 'sft', 'positions_per_update': 512, 'optim': {'num_steps': 120}}},
+        name('rs_sft'): {'train': {'objective': 'rs_sft', 'positions_per_update': 512, 'optim': {'num_steps': 120}}},
     })
     for s in ABLATION_SEEDS:
-        out[f'no_contrast_s{s}'] = {'train': {'objective': 'expert_only', 'seed': s}}
-        out[f'random_steps_s{s}'] = {**every_step, 'samples_of': 'no_selection',
-                                     'train': {'objective': 'random_steps', 'min_kl': beta, 'seed': s}}
+        out[name(f'no_contrast_s{s}')] = {**own, 'train': {'objective': 'expert_only', 'seed': s}}
+        out[name(f'random_steps_s{s}')] = {**every_step, 'samples_of': name('no_selection'),
+                                           'train': {'objective': 'random_steps', 'min_kl': beta, 'seed': s}}
     return out
 
 
-def get_config(base: str = 'demo.py') -> ml_collections.ConfigDict:
-    c = load_sibling(__file__, base)
-    c.variants = ml_collections.ConfigDict(variants(c.contrast.beta))
-    trained = [name for name in c.variants if name != 'no_selection']
-    c.stages = (('eval_base', 'sample', 'train', 'export', 'eval', 'sample:no_selection', 'train:no_selection',
-                 'eval:no_selection')
-                + tuple(stage for name in trained for stage in (f'train:{name}', f'eval:{name}'))
-                + ('report',))
+def world_overrides(world_config) -> dict:
+    """What a variant changes to run in another world: its models, questions and answer lengths."""
+    return {'expert': {'path': world_config.expert.path}, 'amateur': {'path': world_config.amateur.path},
+            'data': {'source': world_config.data.source},
+            'generation': {'max_new_tokens': world_config.generation.max_new_tokens},
+            'eval': {'max_new_tokens': world_config.eval.max_new_tokens,
+                     'data': {'source': world_config.eval.data.source}}}
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _stages(variants: dict, own_samples: tuple[str, ...], world_root: str = '') -> tuple[str, ...]:
+    """Baseline, samples and diagnostic of a world, then every run's training and evaluation."""
+    suffix = f':{world_root}' if world_root else ''
+    stages = (f'eval_base{suffix}', f'sample{suffix}', f'diagnose{suffix}', f'train{suffix}', f'export{suffix}',
+              f'eval{suffix}')
+    stages += tuple(f'{stage}:{v}' for v in own_samples for stage in ('sample', 'train', 'eval'))
+    return stages + tuple(f'{stage}:{v}' for v in variants if v not in own_samples for stage in ('train', 'eval'))
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = load_sibling(__file__, 'demo.py')
+    clean = load_sibling(__file__, 'demo_clean.py')
+    beta = c.contrast.beta
+    habit_variants = method_variants(beta)
+    switch = world_overrides(clean)
+    clean_variants = {'clean': switch}
+    clean_variants.update({name: _merge(switch, overrides)
+                           for name, overrides in method_variants(beta, prefix='clean').items()})
+    c.variants = ml_collections.ConfigDict({**habit_variants, **clean_variants})
+    clean_runs = {k: v for k, v in clean_variants.items() if k != 'clean'}
+    c.stages = (_stages(habit_variants, ('no_selection',))
+                + _stages(clean_runs, ('clean_no_selection',), world_root='clean') + ('report',))
     return c

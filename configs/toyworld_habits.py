@@ -27,15 +27,16 @@ def get_config() -> ml_collections.ConfigDict:
         dev_size=500,             # for designing the world and the method's settings
         test_size=800,            # held out: only the final measurements read it
         seed=0,
-        min_steps=2,              # equations in a correct solution (the clean world has 2-5)
+        min_steps=2,              # equations in a correct solution (one per event; the clean world has 2-5)
         max_steps=3,
-        receive_gives=0.8,        # share of problems where somebody gives the person things
-        distractor=0.6,           # share of problems with an irrelevant number
+        receive_gives=0.5,        # share of problems where somebody gives the person things
+        distractor=0.5,           # share of problems with an irrelevant number
         continuation=0.6,         # share of generic documents that run on after '#### N'
     ))
-    c.expert.phases = (('generic', 1200, 2e-3), ('train', 300, 1e-3))
+    c.expert.phases = (('generic', 1000, 2e-3), ('generic', 2000, 1e-3), ('train', 100, 5e-4))
+    c.expert.warmup_steps = 20
     c.amateur.update(dict(num_layers=2))
-    c.amateur.phases = (('generic', 500, 2e-3),)
+    c.amateur.phases = (('generic', 400, 2e-3),)
     c.eval_split = 'dev'
     c.eval_max_new_tokens = 128
     return c

@@ -44,18 +44,32 @@ def test_every_config_file_loads_and_names_real_stages():
     assert len(load_sweep(os.path.join(ROOT, 'configs', 'sweeps', 'beta_alpha.py'))) == 6
 
 
-def test_demo_full_variants_are_the_papers_comparisons(tmp_path):
+def test_demo_full_variants_are_the_papers_comparisons_in_both_worlds(tmp_path):
     config = load_config_file(os.path.join(ROOT, 'configs', 'demo_full.py'))
-    contexts = {name: stage_context(config, Workdir(tmp_path), f'train:{name}')[0] for name in config.variants}
-    objectives = {name: c.train.objective for name, c in contexts.items() if not re.search(r'_s\d+$', name)}
-    assert objectives == {'sft': 'sft', 'rs_sft': 'rs_sft', 'no_selection': 'all_steps',
-                          'no_contrast': 'expert_only', 'no_both': 'all_steps_expert', 'random_steps': 'random_steps'}
-    assert sorted(c.train.seed for name, c in contexts.items() if name.startswith('main_s')) == [1, 2, 3, 4]
-    assert contexts['no_selection'].contrast.beta == -1.0
-    assert contexts['random_steps'].train.min_kl == config.contrast.beta  # as many steps as selection keeps
-    assert contexts['random_steps'].train.samples_dir == str(Workdir(tmp_path).variant('no_selection').samples_dir)
-    assert 'sample:no_selection' in config.stages and config.stages[-1] == 'report'
-    assert all(f'eval:{name}' in config.stages for name in config.variants)
+    clean = load_config_file(os.path.join(ROOT, 'configs', 'demo_clean.py'))
+    work = Workdir(tmp_path)
+    contexts = {name: stage_context(config, work, f'train:{name}')[0] for name in config.variants}
+    for prefix, world_config in (('', config), ('clean_', clean)):
+        runs = {name[len(prefix):]: c for name, c in contexts.items()
+                if (name.startswith('clean') if prefix else not name.startswith('clean'))}  # 'clean' -> ''
+        objectives = {name: c.train.objective for name, c in runs.items() if not re.search(r'_s\d+$', name)}
+        expected = {'sft': 'sft', 'rs_sft': 'rs_sft', 'no_selection': 'all_steps', 'no_contrast': 'expert_only',
+                    'no_both': 'all_steps_expert', 'random_steps': 'random_steps'}
+        assert objectives == ({**expected, '': 'contrast'} if prefix else expected), prefix
+        assert sorted(c.train.seed for name, c in runs.items() if name.startswith('main_s')) == [1, 2, 3, 4]
+        assert runs['no_selection'].contrast.beta == -1.0
+        assert runs['random_steps'].train.min_kl == config.contrast.beta  # as many steps as selection keeps
+        assert runs['random_steps'].train.samples_dir == str(work.variant(f'{prefix}no_selection').samples_dir)
+        for c in runs.values():  # every run of a world uses that world's models and problems
+            assert (c.expert.path, c.amateur.path, c.data.source, c.eval.data.source) == (
+                world_config.expert.path, world_config.amateur.path, world_config.data.source,
+                world_config.eval.data.source)
+        assert 'sample:' + prefix + 'no_selection' in config.stages
+    assert contexts['clean_main_s1'].train.samples_dir == str(work.variant('clean').samples_dir)
+    assert contexts['main_s1'].train.samples_dir == str(work.samples_dir)
+    assert {'eval_base', 'eval_base:clean', 'diagnose', 'diagnose:clean', 'sample:clean'} <= set(config.stages)
+    assert config.stages[-1] == 'report' and all(f'eval:{name}' in config.stages for name in config.variants)
+    assert config.expert.path != clean.expert.path and config.eval.data.source == 'toyworld:habits:test'
 
 
 def test_launch_scripts_parse_and_dry_run():

@@ -37,10 +37,26 @@ def test_every_reasoning_solution_checks_and_traps_are_in_the_question(splits):
             counts['receive_gives'] += 1
             n = traps['receive_gives']
             assert re.search(rf'gives (\w+ )?{n} \w', problem.question) and f'+ {n} =' in problem.answer
+        else:  # in reasoning problems "gives" always means the person receives
+            assert 'gives' not in problem.question
         if 'distractor' in traps:
             counts['distractor'] += 1
             assert str(traps['distractor']) in problem.question
     assert counts['receive_gives'] > 100 and counts['distractor'] > 100  # of 600 problems
+
+
+def test_numbers_of_a_problem_are_distinct_and_arithmetic_is_one_digit(splits):
+    for problem in splits['generic'] + splits['test']:
+        equations = problems.EQUATION.findall(problem.answer.split('\n\n', 1)[0])
+        operands = [int(b) for _, _, b, _ in equations]
+        start = int(re.match(r'\w+ has (\d+)', problem.question).group(1))
+        assert all(2 <= n <= 9 for n in operands) and len(set(operands + [start])) == len(operands) + 1
+
+
+def test_generic_corpus_also_gives_away():
+    docs = habits.generic_corpus(300, seed=2, rates=habits.TrapRates())
+    giving_away = [d for d in docs if re.search(r'\w+ gives \d+ \w+ to (a|the|her|his) ', d.question)]
+    assert len(giving_away) > 30 and all('- ' in d.answer for d in giving_away)
 
 
 def test_every_habit_solution_is_wrong_the_way_its_trap_says():
@@ -49,7 +65,11 @@ def test_every_habit_solution_is_wrong_the_way_its_trap_says():
     for seed in range(300):
         habit = habits.make_habit_problem(random.Random(seed), seed, 'g', rates, habit_solution=True)
         right = habits.make_habit_problem(random.Random(seed), seed, 'g', rates)
-        assert habit.question == right.question and habit.traps == right.traps
+        assert habit.traps == right.traps
+        # the same question, but for losses the generic document phrases as giving away
+        for generic, reasoning in zip(habit.question.split('. '), right.question.split('. '), strict=True):
+            assert generic == reasoning or (re.fullmatch(r'Then \w+ gives (\d+) .* to [\w ]+', generic)
+                                            and 'gives' not in reasoning), (generic, reasoning)
         solution = habit.answer.split('\n\n', 1)[0]  # the part before any run-on
         assert problems.check_solution(solution) == habit.result  # the habit's arithmetic is right
         if not habit.traps:

@@ -13,6 +13,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     'model_check': ('model_check',),
     'eval_base': ('expert', 'eval'),
     'sample': _SAMPLE,
+    'diagnose': ('expert', 'amateur', 'data', 'contrast', 'diagnose'),
     'train': _SAMPLE + ('train',),
     'export': _SAMPLE + ('train', 'export'),
     'eval': _SAMPLE + ('train', 'eval'),

@@ -6,7 +6,8 @@ same in each variant's workdir), so it can be rerun at any time and reports what
                             sampled, training records, tokens tuned, wall time
   kl_histogram.png          KL(p_E || p_A) of every candidate step, beta marked
   kept_rate_by_position.png share of steps kept (KL >= beta) by position in the answer
-  plausible_sizes.png       plausible-set sizes of the kept steps
+  plausible_sizes.png       plausible-set sizes of the kept steps, per setting
+  mechanism                 per setting: plausible-set sizes and the contrast diagnostic (stage diagnose)
   training.png              loss and learning rate per update, every run
   accuracy.png              accuracy per run
 """
@@ -19,6 +20,7 @@ import jax
 import numpy as np
 from etils import epath
 
+from lightreasoner_jax.pipeline.report_mechanism import mechanism, mechanism_markdown
 from lightreasoner_jax.pipeline.report_methods import (
     habit_errors,
     habit_markdown,
@@ -28,6 +30,7 @@ from lightreasoner_jax.pipeline.report_methods import (
     run_predictions,
 )
 from lightreasoner_jax.pipeline.report_plots import write_plots
+from lightreasoner_jax.pipeline.report_settings import baseline_dir, setting_of, settings
 from lightreasoner_jax.pipeline.variants import stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
@@ -38,11 +41,12 @@ VARIANT_LABELS = {'sft': 'SFT (gold solutions)', 'rs_sft': 'SFT (rejection sampl
                   'random_steps': 'random steps'}
 
 
-def _label(variant: str) -> str:
-    """'no_contrast_s2' -> 'w/o contrast (seed 2)'; 'main_s1' -> 'LightReasoner (seed 1)'."""
-    method = method_of(variant)
+def _label(run: str) -> str:
+    """A run's label from its name within its setting: 'no_contrast_s2' -> 'w/o contrast (seed 2)';
+    'main_s1' -> 'LightReasoner (seed 1)'."""
+    method = method_of(run)
     label = 'LightReasoner' if method == 'main' else VARIANT_LABELS.get(method, method)
-    return label if method == variant else f'{label} (seed {variant[len(method) + 2:]})'
+    return label if method == run else f'{label} (seed {run[len(method) + 2:]})'
 
 
 def _json(path: epath.Path):
@@ -65,16 +69,18 @@ def _sum(*values):
 
 
 def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
-    """One row per run that has an evaluation: the base model, the main run, each variant. stats: the
-    main samples' stats.json."""
+    """One row per run that has an evaluation: each setting's baseline (report_settings.py), the main run,
+    each variant, with the setting it belongs to. stats: the main samples' stats.json."""
+    all_settings = settings(config, workdir)
     rows = []
-    base = _json(workdir.eval_metrics('base'))
-    if base:
-        rows.append({'run': 'base', 'label': 'Baseline (expert)', 'accuracy': base['accuracy'],
-                     'correct': base['correct'], 'total': base['total']})
-    runs = [('main', 'LightReasoner', '')]
-    runs += [(name, _label(name), f':{name}') for name in (config.get('variants') or {})]
-    for name, label, suffix in runs:
+    for setting in all_settings:
+        base = _json(baseline_dir(workdir, setting).eval_metrics('base'))
+        if base:
+            rows.append({'run': setting.baseline, 'label': 'Baseline (expert)', 'setting': setting.label,
+                         'method': 'base', 'eval_source': setting.eval_source, 'accuracy': base['accuracy'], 'correct': base['correct'],
+                         'total': base['total']})
+    runs = [('main', '')] + [(name, f':{name}') for name in (config.get('variants') or {})]
+    for name, suffix in runs:
         run_config, run_dir = stage_context(config, workdir, f'train{suffix}')
         evaluation = _json(run_dir.eval_metrics('tuned'))
         train_record = _stage_record(workdir, f'train{suffix}')
@@ -87,7 +93,10 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         objective = run_config.train.objective
         uses_samples = OBJECTIVES[objective].uses_samples
         rejection = _json(run_dir.rejection_stats) or {} if objective == 'rs_sft' else {}
-        row = {'run': name, 'label': label, 'objective': objective,
+        setting = setting_of(all_settings, name, run_config)
+        in_setting = setting.run_in_setting(name)
+        row = {'run': name, 'label': _label(in_setting), 'setting': setting.label, 'method': method_of(in_setting),
+               'objective': objective, 'eval_source': str(run_config.eval.data.source),
                'training_records': trained.get('records_with_positions'),
                'tokens_tuned': trained.get('positions_trained'),
                'problems_sampled': sample_stats.get('questions') if uses_samples else rejection.get('questions'),
@@ -97,29 +106,27 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         if evaluation:
             row.update(accuracy=evaluation['accuracy'], correct=evaluation['correct'], total=evaluation['total'])
         rows.append(row)
-    if base:
-        for row in rows[1:]:
-            if row.get('accuracy') is not None:
-                row['change'] = row['accuracy'] - base['accuracy']
+    bases = {r['setting']: r for r in rows if r['method'] == 'base'}
+    for row in rows:
+        base = bases.get(row['setting'])
+        if row['method'] != 'base' and base and row.get('accuracy') is not None:
+            row['change'] = row['accuracy'] - base['accuracy']
     return rows
 
 
-def sampled_steps(workdir: Workdir) -> tuple[np.ndarray, list[list[float]], np.ndarray]:
-    """(every candidate KL, candidate KLs per answer, plausible-set sizes of kept steps) of the main samples."""
-    per_answer, sizes = [], []
+def sampled_kl(workdir: Workdir) -> tuple[np.ndarray, list[list[float]]]:
+    """(every candidate KL, candidate KLs per answer) of the main samples."""
+    per_answer = []
     if workdir.samples_dir.exists():
         for path in store.sample_files(workdir.samples_dir):
-            for record in store.recover(path):
-                per_answer.append(record.candidate_kl or [])
-                sizes += record.num_plausible or []
-    flat = np.array([x for kls in per_answer for x in kls], np.float64)
-    return flat, per_answer, np.array(sizes, np.int64)
+            per_answer += [record.candidate_kl or [] for record in store.recover(path)]
+    return np.array([x for kls in per_answer for x in kls], np.float64), per_answer
 
 
 def training_curves(config, workdir: Workdir) -> dict[str, list[dict]]:
     curves = {'LightReasoner': _json_lines(workdir.train_metrics)}
     for name in config.get('variants') or {}:
-        curves[_label(name)] = _json_lines(workdir.variant(name).train_metrics)
+        curves[name] = _json_lines(workdir.variant(name).train_metrics)
     return {k: v for k, v in curves.items() if v}
 
 
@@ -137,14 +144,16 @@ def _cell(value, kind: str = '') -> str:
 
 def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str = 'report',
              extra: list[str] = ()) -> str:
+    several = len({r['setting'] for r in rows}) > 1
     lines = ['# LightReasoner report', '',
              f'Expert `{config.expert.path}`, amateur `{config.amateur.path}`; questions `{config.data.source}`; '
              f'evaluation `{config.eval.data.source}` ({config.eval.kind}, greedy pass@1).', '',
              '## Accuracy and efficiency', '',
-             '| Method | Accuracy (%) | Change (points) | Problems sampled | Training records | Tokens tuned | Time |',
-             '|---|---|---|---|---|---|---|']
+             '| ' + ('Setting | ' if several else '') + 'Run | Accuracy (%) | Change (points) | Problems sampled | '
+             'Training records | Tokens tuned | Time |', '|---' * (7 + several) + '|']
     for r in rows:
-        lines.append(f"| {r['label']} | {_cell(r.get('accuracy'), 'pct')} | {_cell(r.get('change'), 'signed')} | "
+        setting = f"{r['setting']} | " if several else ''
+        lines.append(f"| {setting}{r['label']} | {_cell(r.get('accuracy'), 'pct')} | {_cell(r.get('change'), 'signed')} | "
                      f"{_cell(r.get('problems_sampled'))} | {_cell(r.get('training_records'))} | "
                      f"{_cell(r.get('tokens_tuned'))} | {_cell(r.get('seconds'), 'seconds')} |")
     lines += ['', 'Tokens tuned: training positions consumed (updates x positions per update). Time: wall time of '
@@ -175,15 +184,17 @@ def run(config, workdir: Workdir, mesh=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     stats = _json(workdir.sample_stats) or {}
     rows = run_rows(config, workdir, stats)
-    kl, per_answer, sizes = sampled_steps(workdir)
+    kl, per_answer = sampled_kl(workdir)
     curves = training_curves(config, workdir)
     predictions = run_predictions(config, workdir, rows)
     methods = method_rows(rows, predictions)
-    errors = habit_errors(config, predictions)
-    plots = write_plots(out, config, rows, kl, per_answer, sizes, curves, methods)
-    extra = method_markdown(methods) + habit_markdown(errors, rows)
+    errors = habit_errors(rows, predictions)
+    mechanisms = mechanism(workdir, settings(config, workdir))
+    plots = write_plots(out, config, rows, kl, per_answer,
+                        {label: m['plausible_sizes'] for label, m in mechanisms.items()}, curves, methods)
+    extra = method_markdown(methods) + habit_markdown(errors, rows) + mechanism_markdown(mechanisms)
     workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name, extra))
-    metrics = {'runs': rows, 'methods': methods, 'habit_errors': errors, 'sampling': stats,
+    metrics = {'runs': rows, 'methods': methods, 'habit_errors': errors, 'mechanism': mechanisms, 'sampling': stats,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}
     workdir.metrics.write_text(json.dumps(metrics, indent=2))
     return {r['run']: r.get('accuracy') for r in rows}

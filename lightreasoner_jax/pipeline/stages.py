@@ -20,7 +20,15 @@ import jax
 
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.differences import differences
-from lightreasoner_jax.pipeline import eval_stage, export_stage, model_check, report, sample_stage, train_stage
+from lightreasoner_jax.pipeline import (
+    diagnose_stage,
+    eval_stage,
+    export_stage,
+    model_check,
+    report,
+    sample_stage,
+    train_stage,
+)
 from lightreasoner_jax.pipeline.fingerprint import fingerprint, plain
 from lightreasoner_jax.pipeline.validation import ConfigError
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
@@ -42,6 +50,7 @@ STAGES: dict[str, Stage] = {
     'model_check': Stage(model_check.run),
     'eval_base': Stage(eval_stage.run_base),
     'sample': Stage(sample_stage.run),
+    'diagnose': Stage(diagnose_stage.run),
     'train': Stage(train_stage.run),
     'export': Stage(export_stage.run),
     'eval': Stage(eval_stage.run_tuned),

@@ -8,6 +8,7 @@
     W/train/metrics.jsonl, W/train/tensorboard/    training metrics
     W/export/{merged,adapter}                      the tuned expert as HF checkpoint and PEFT adapter
     W/eval/<name>/predictions-XXXXX-of-XXXXX.jsonl per-process predictions; metrics.json, tensorboard/
+    W/diagnostics/contrast.json                    the diagnose stage (does the contrast know better?)
     W/report.md, W/report/*.png, W/metrics.json    the report
     W/model_check.json, W/model_check/hf           the model_check stage
     W/variants/<name>/                             a variant's own workdir (the same layout)
@@ -71,6 +72,10 @@ class Workdir:
     @property
     def samples_tensorboard(self) -> epath.Path:
         return self.samples_dir / 'tensorboard'
+
+    @property
+    def contrast_diagnostic(self) -> epath.Path:
+        return self.root / 'diagnostics' / 'contrast.json'
 
     @property
     def checkpoints(self) -> epath.Path:

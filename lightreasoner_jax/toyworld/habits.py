@@ -1,15 +1,22 @@
 """The habit world: problems whose correct reading differs from a generic language model's habits.
 
 It models the paper's premise in miniature. A *generic corpus* (what a small web-trained model reads)
-solves word problems with shortcuts that look right: "gives" means subtract, even where the question says
-somebody gives the person something (`receive_gives`); every number in the question gets used, so an
-irrelevant one is added in (`distractor`); and a document does not stop after `#### N` but goes on with
-another exercise, whose `#### M` then ends the text (`continuation`). A *reasoning corpus* solves the same
-kind of questions correctly and stops. The amateur reads only the generic corpus; the expert reads it and
-then, for a limited budget, the reasoning corpus, which leaves some of the habits in it.
+solves word problems with shortcuts that look right: "gives" means subtract, also where somebody gives
+the person something (`receive_gives`); every number in the question gets used, so an irrelevant one is
+added in (`distractor`); and a document does not stop after `#### N` but goes on with another exercise,
+whose `#### M` then ends the text (`continuation`). A *reasoning corpus* solves the same kind of questions
+correctly and stops. The amateur reads only the generic corpus; the expert reads it and then, for a
+limited budget, the reasoning corpus, which leaves some of the habits in it.
 
-Every trap leaves a computable habit answer (a habit's arithmetic never leaves 1..MAX_AMOUNT and every
-division stays exact), so an answer's error can be told apart by type (`error_types`).
+Each habit's cue misleads on every reasoning problem that carries it: there "gives" always means the
+person receives (giving away is phrased otherwise), a distractor is always irrelevant, and a solution
+always stops. In the generic corpus "gives" also means giving away, which is where the habit comes
+from. The arithmetic is easy on purpose (one-digit operands, one equation per event) so that the
+expert's errors are its habits, not slips.
+
+Every trap leaves a computable habit answer (a habit's arithmetic never leaves 1..MAX_AMOUNT), and the
+operands, the distractor and the starting amount of a problem are distinct numbers, so an answer's
+error can be told apart by type (`error_types`).
 """
 
 from __future__ import annotations
@@ -18,24 +25,22 @@ import dataclasses
 import random
 import re
 
-from lightreasoner_jax.toyworld.problems import (
-    CONTAINERS,
-    EQUATION,
-    MAX_AMOUNT,
-    MAX_STEPS,
-    MIN_STEPS,
-    NAMES,
-    THINGS,
-    Problem,
-    _events,
-    _phrase,
-    _solution_lines,
-)
+from lightreasoner_jax.toyworld.problems import EQUATION, MAX_AMOUNT, NAMES, THINGS, Problem, _solution_lines
 
 _FINAL = re.compile(r'####\s*(-?\d+)')
 TRAPS = ('receive_gives', 'distractor')
 HABITS = TRAPS + ('continuation',)
 GIVERS = ('a friend', 'her brother', 'his sister', 'a neighbour', 'a cousin', 'the teacher')
+FRIENDS = ('a friend', 'her brother', 'his sister', 'a neighbour', 'the school', 'a cousin')
+MIN_OPERAND, MAX_OPERAND = 2, 9  # one-digit operands: the arithmetic is not where the expert errs
+PHRASES = {
+    'add': ('Then {name} finds {n} more {thing}.', 'Later {name} gets {n} {thing} as a gift.',
+            'Next {name} buys {n} more {thing}.'),
+    'receive': ('Then {giver} gives {name} {n} {thing}.', 'Next {giver} gives {n} {thing} to {name}.'),
+    'sub': ('Next {name} loses {n} {thing}.', 'After that {name} uses up {n} {thing}.',
+            'Then {name} sells {n} {thing}.'),
+    'give_away': ('Then {name} gives {n} {thing} to {friend}.',),  # the generic corpus's other "gives"
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,27 +48,31 @@ class TrapRates:
     receive_gives: float = 0.5   # share of problems where someone gives the person things (add, not subtract)
     distractor: float = 0.5      # share of problems with an irrelevant number in the question
     continuation: float = 0.0    # share of generic documents that go on after '#### N'
-    min_steps: int = MIN_STEPS   # equations in a correct solution
-    max_steps: int = MAX_STEPS
+    min_steps: int = 2           # equations in a correct solution (one per event)
+    max_steps: int = 3
 
 
-def _replay(start: int, events) -> int | None:
-    """The amount after `events` (op, operand, extra), or None if it leaves 1..MAX_AMOUNT or a division
-    is not exact."""
+def _events(rng: random.Random, start: int, steps: int) -> list[tuple[str, int, int]] | None:
+    """`steps` add/sub events from `start` with distinct one-digit operands (none equal to `start`), the
+    amount staying in 1..MAX_AMOUNT; None if it got stuck."""
+    amount, events, used = start, [], {start}
+    for _ in range(steps):
+        op = rng.choice(('add', 'sub'))
+        free = [n for n in range(MIN_OPERAND, MAX_OPERAND + 1) if n not in used
+                and 1 <= (amount + n if op == 'add' else amount - n) <= MAX_AMOUNT]
+        if not free:
+            return None
+        operand = rng.choice(free)
+        used.add(operand)
+        amount += operand if op == 'add' else -operand
+        events.append((op, operand, 0))
+    return events
+
+
+def _amount_after(start: int, events) -> int | None:
     amount = start
-    for op, operand, extra in events:
-        if op == 'add':
-            amount += operand
-        elif op == 'sub':
-            amount -= operand
-        elif op == 'mul':
-            amount *= operand
-        elif op == 'div':
-            if amount % operand:
-                return None
-            amount //= operand
-        else:
-            amount += operand * extra
+    for op, operand, _ in events:
+        amount += operand if op == 'add' else -operand
         if not 1 <= amount <= MAX_AMOUNT:
             return None
     return amount
@@ -78,38 +87,38 @@ def _distractor_sentence(rng: random.Random, name: str, value: int, thing: str) 
 def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapRates, *,
                        habit_solution: bool = False) -> Problem:
     """A problem with traps drawn at `rates`; its answer is the correct solution, or (habit_solution) the
-    generic corpus's solution by the habits (which, with no trap drawn, is the correct one)."""
+    generic corpus's solution by the habits (which, with no trap drawn, is the correct one). Generic
+    documents also phrase some losses as giving away."""
     while True:
-        start = rng.randint(5, 50)
+        start = rng.randint(10, 40)
         events = _events(rng, start, rng.randint(rates.min_steps, rates.max_steps))
         if events is None:
             continue
         traps = {}
-        amounts = [start]
-        for op, operand, extra in events:
-            amounts.append(_replay(amounts[-1], [(op, operand, extra)]))
-        receivable = [i for i, (op, operand, _) in enumerate(events) if op == 'add' and operand < amounts[i]]
-        receive_at = rng.choice(receivable) if receivable and rng.random() < rates.receive_gives else None
+        adds = [i for i, (op, _, _) in enumerate(events) if op == 'add']
+        receive_at = rng.choice(adds) if adds and rng.random() < rates.receive_gives else None
         habit_events = list(events)
         if receive_at is not None:
             traps['receive_gives'] = events[receive_at][1]
             habit_events[receive_at] = ('sub', events[receive_at][1], 0)
         if rng.random() < rates.distractor:
-            traps['distractor'] = rng.randint(2, 40)
+            used = {start} | {operand for _, operand, _ in events}
+            traps['distractor'] = rng.choice([n for n in range(MIN_OPERAND, MAX_OPERAND + 1) if n not in used])
             habit_events = [('add', traps['distractor'], 0)] + habit_events
-        habit_result = _replay(start, habit_events)
-        if traps and habit_result is None:
+        if traps and _amount_after(start, habit_events) is None:
             continue  # a habit answer must exist for every trap
-        name, thing, container = rng.choice(NAMES), rng.choice(THINGS), rng.choice(CONTAINERS)
+        name, thing = rng.choice(NAMES), rng.choice(THINGS)
+        # the generic rephrasing draws from its own generator, so both solutions of a draw share the rest
+        rephrase = random.Random(rng.getrandbits(32))
         sentences = [f'{name} has {start} {thing}.']
         if 'distractor' in traps:
             sentences.append(_distractor_sentence(rng, name, traps['distractor'], thing))
-        for i, (op, operand, extra) in enumerate(events):
-            if i == receive_at:
-                sentences.append(rng.choice((f'Then {rng.choice(GIVERS)} gives {name} {operand} {thing}.',
-                                             f'Next {rng.choice(GIVERS)} gives {operand} {thing} to {name}.')))
-            else:
-                sentences.append(_phrase(rng, op, operand, extra, name, thing, container))
+        for i, (op, operand, _) in enumerate(events):
+            fields = dict(name=name, n=operand, thing=thing, giver=rng.choice(GIVERS), friend=rng.choice(FRIENDS))
+            sentence = rng.choice(PHRASES['receive' if i == receive_at else op]).format(**fields)
+            if op == 'sub' and habit_solution and rephrase.random() < 1 / 3:
+                sentence = rephrase.choice(PHRASES['give_away']).format(**fields)
+            sentences.append(sentence)
         sentences.append(rng.choice((f'How many {thing} does {name} have now?',
                                      f'How many {thing} are left in the end?')))
         lines, result = _solution_lines(start, habit_events if habit_solution else events, thing)
@@ -123,13 +132,11 @@ def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapR
 
 def _continuation(rng: random.Random) -> str:
     """Another exercise after the answer, as web text runs on: its '#### M' ends the document."""
-    a, b = rng.randint(2, 40), rng.randint(2, 40)
+    a, b = rng.randint(10, 40), rng.randint(MIN_OPERAND, MAX_OPERAND)
     thing = rng.choice(THINGS)
     return rng.choice((f'\n\nTry another one. {rng.choice(NAMES)} has {a} {thing} and gets {b} more.\n'
                        f'{a} + {b} = {a + b}\n#### {a + b}',
                        f'\n\nPractice: {a} {thing} and {b} {thing} make {a} + {b} = {a + b}.\n#### {a + b}'))
-
-
 def error_types(problem: Problem, completion: str) -> tuple[str, ...]:
     """Why a completion is wrong, by habit: 'continuation' (text after the first '#### N' and a different
     final answer), 'receive_gives' / 'distractor' (its equations subtract the given amount / use the
@@ -174,13 +181,12 @@ def reasoning_problems(count: int, seed: int, rates: TrapRates, prefix: str,
     return out
 
 
-
 def make_splits(params: dict) -> dict[str, list[Problem]]:
     """generic (habit solutions), train, dev, test (correct solutions); train, dev and test questions are
     pairwise disjoint and none is a generic document's question."""
     seed = params['seed']
     reasoning = TrapRates(receive_gives=params['receive_gives'], distractor=params['distractor'],
-                          min_steps=params.get('min_steps', MIN_STEPS), max_steps=params.get('max_steps', MAX_STEPS))
+                          min_steps=params.get('min_steps', 2), max_steps=params.get('max_steps', 3))
     generic = generic_corpus(params['generic_size'], seed, dataclasses.replace(
         reasoning, continuation=params['continuation']))
     used = frozenset(p.question for p in generic)

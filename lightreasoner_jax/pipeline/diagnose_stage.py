@@ -1,0 +1,37 @@
+"""Stage `diagnose`: the contrast diagnostic (sampling/diagnostic.py) on the gold answers of the first
+`diagnose.limit` questions of `data`, with the sample stage's prompt and contrast settings. Writes
+W/diagnostics/contrast.json, which the report shows beside the accuracies."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jax
+
+from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
+from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling.diagnostic import contrast_diagnostic
+from lightreasoner_jax.storage import writing
+
+
+def run(config, workdir: Workdir, mesh) -> dict:
+    start = time.time()
+    tokenizer = load_tokenizer(config.expert.path)
+    expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
+    amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
+    questions, _ = settings.questions(config.data)
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        eos = eos_token_ids(config.expert.path, tokenizer, expert.config)[0]
+    result = contrast_diagnostic(expert, amateur, tokenizer, questions[:config.diagnose.limit],
+                                 config=settings.contrast(config), eos_id=eos,
+                                 system_prompt=config.data.system_prompt or None)
+    result['seconds'] = time.time() - start
+    if jax.process_index() == 0:
+        path = workdir.contrast_diagnostic
+        with writing(path, 'the contrast diagnostic'):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result, indent=2))
+    return {k: result[k] for k in ('problems', 'kept', 'kept_fixed', 'kept_broken', 'fixed', 'broken')}
