@@ -1,27 +1,11 @@
-"""The embedded default: the habit toy world, end to end on a laptop CPU in about three minutes.
+"""The embedded default: the clean toy world for now (configs/demo_clean.py); the habit world
+(configs/demo_habits.py) takes its place once its models ship.
 
 python -m lightreasoner_jax.main --config=configs/demo.py --workdir=/tmp/lr_demo
-
-The habit world's expert read a generic corpus (shortcut habits: "gives" means subtract, every number
-gets used, text runs on after the answer) and then, briefly, correct solutions; its amateur read only the
-generic corpus (lightreasoner_jax/toyworld/habits.py). Baseline evaluation of the expert on the 800 test
-problems, contrastive sampling of 1,000 train problems against the amateur, LoRA fine-tuning on the kept
-steps, export, evaluation of the tuned expert, report. configs/demo_clean.py is the clean world, where
-the two models share no habits; configs/demo_full.py runs both with the baselines and ablations.
 """
 
-import ml_collections
-
 from lightreasoner_jax.pipeline.config_files import load_sibling
-from lightreasoner_jax.toyworld.assets import model_path
 
 
-def get_config() -> ml_collections.ConfigDict:
-    c = load_sibling(__file__, 'demo_clean.py')
-    c.expert.path = str(model_path('habits', 'expert'))
-    c.amateur.path = str(model_path('habits', 'amateur'))
-    c.data.source = 'toyworld:habits:train'
-    c.eval.data.source = 'toyworld:habits:test'
-    c.generation.max_new_tokens = 128   # a run-on answer needs room to show
-    c.eval.max_new_tokens = 128
-    return c
+def get_config():
+    return load_sibling(__file__, 'demo_clean.py')

@@ -1,7 +1,9 @@
 """The demo plus the paper's comparisons, in both toy worlds, over training seeds, in one report.
 
-The habit world (configs/demo.py, the main run and its variants) and the clean world (configs/demo_clean.py,
-variants named clean, clean_<method>; its own baseline evaluation, samples and contrast diagnostic). In each:
+The clean world (configs/demo.py: the main run and its variants) and, once its models are installed in the
+package (build_toyworld --config=configs/toyworld_habits.py --install), the habit world
+(configs/demo_habits.py: variants named habits, habits_<method>, with their own baseline evaluation,
+samples and contrast diagnostic). In each:
 
   LightReasoner        seeds 0-4 (variants main_s1..main_s4)
   w/o selection        every step stored (beta = -1) and trained on, contrastive targets
@@ -21,6 +23,7 @@ baseline (McNemar's paired test over the same test problems, pooled over seeds).
 import ml_collections
 
 from lightreasoner_jax.pipeline.config_files import load_sibling
+from lightreasoner_jax.toyworld.assets import model_path
 
 SEEDS = (1, 2, 3, 4)
 ABLATION_SEEDS = (1, 2)
@@ -76,17 +79,26 @@ def _stages(variants: dict, own_samples: tuple[str, ...], world_root: str = '') 
     return stages + tuple(f'{stage}:{v}' for v in variants if v not in own_samples for stage in ('train', 'eval'))
 
 
+def add_world(c: ml_collections.ConfigDict, world_config, prefix: str) -> ml_collections.ConfigDict:
+    """c with another world's comparisons as variants '<prefix>' and '<prefix>_<method>', stages before the
+    report."""
+    switch = world_overrides(world_config)
+    variants = {prefix: switch}
+    variants.update({name: _merge(switch, overrides)
+                     for name, overrides in method_variants(c.contrast.beta, prefix=prefix).items()})
+    with c.unlocked():
+        c.variants.update(variants)
+    runs = {k: v for k, v in variants.items() if k != prefix}
+    c.stages = tuple(s for s in c.stages if s != 'report') + _stages(runs, (f'{prefix}_no_selection',),
+                                                                     world_root=prefix) + ('report',)
+    return c
+
+
 def get_config() -> ml_collections.ConfigDict:
     c = load_sibling(__file__, 'demo.py')
-    clean = load_sibling(__file__, 'demo_clean.py')
-    beta = c.contrast.beta
-    habit_variants = method_variants(beta)
-    switch = world_overrides(clean)
-    clean_variants = {'clean': switch}
-    clean_variants.update({name: _merge(switch, overrides)
-                           for name, overrides in method_variants(beta, prefix='clean').items()})
-    c.variants = ml_collections.ConfigDict({**habit_variants, **clean_variants})
-    clean_runs = {k: v for k, v in clean_variants.items() if k != 'clean'}
-    c.stages = (_stages(habit_variants, ('no_selection',))
-                + _stages(clean_runs, ('clean_no_selection',), world_root='clean') + ('report',))
+    main_variants = method_variants(c.contrast.beta)
+    c.variants = ml_collections.ConfigDict(main_variants)
+    c.stages = _stages(main_variants, ('no_selection',)) + ('report',)
+    if model_path('habits', 'expert').exists():
+        add_world(c, load_sibling(__file__, 'demo_habits.py'), 'habits')
     return c

@@ -45,13 +45,17 @@ def test_every_config_file_loads_and_names_real_stages():
 
 
 def test_demo_full_variants_are_the_papers_comparisons_in_both_worlds(tmp_path):
+    from lightreasoner_jax.pipeline.config_files import load_function
     config = load_config_file(os.path.join(ROOT, 'configs', 'demo_full.py'))
-    clean = load_config_file(os.path.join(ROOT, 'configs', 'demo_clean.py'))
+    habits = load_config_file(os.path.join(ROOT, 'configs', 'demo_habits.py'))
+    if 'habits' not in config.variants:  # the habit world joins once its models are installed
+        add_world = load_function(os.path.join(ROOT, 'configs', 'demo_full.py'), 'add_world', 'config')
+        config = add_world(config, habits, 'habits')
     work = Workdir(tmp_path)
     contexts = {name: stage_context(config, work, f'train:{name}')[0] for name in config.variants}
-    for prefix, world_config in (('', config), ('clean_', clean)):
+    for prefix, world_config in (('', config), ('habits_', habits)):
         runs = {name[len(prefix):]: c for name, c in contexts.items()
-                if (name.startswith('clean') if prefix else not name.startswith('clean'))}  # 'clean' -> ''
+                if (name.startswith('habits') if prefix else not name.startswith('habits'))}  # 'habits' -> ''
         objectives = {name: c.train.objective for name, c in runs.items() if not re.search(r'_s\d+$', name)}
         expected = {'sft': 'sft', 'rs_sft': 'rs_sft', 'no_selection': 'all_steps', 'no_contrast': 'expert_only',
                     'no_both': 'all_steps_expert', 'random_steps': 'random_steps'}
@@ -65,11 +69,12 @@ def test_demo_full_variants_are_the_papers_comparisons_in_both_worlds(tmp_path):
                 world_config.expert.path, world_config.amateur.path, world_config.data.source,
                 world_config.eval.data.source)
         assert 'sample:' + prefix + 'no_selection' in config.stages
-    assert contexts['clean_main_s1'].train.samples_dir == str(work.variant('clean').samples_dir)
+    assert contexts['habits_main_s1'].train.samples_dir == str(work.variant('habits').samples_dir)
     assert contexts['main_s1'].train.samples_dir == str(work.samples_dir)
-    assert {'eval_base', 'eval_base:clean', 'diagnose', 'diagnose:clean', 'sample:clean'} <= set(config.stages)
+    assert {'eval_base', 'eval_base:habits', 'diagnose', 'diagnose:habits', 'sample:habits'} <= set(config.stages)
     assert config.stages[-1] == 'report' and all(f'eval:{name}' in config.stages for name in config.variants)
-    assert config.expert.path != clean.expert.path and config.eval.data.source == 'toyworld:habits:test'
+    assert config.expert.path != habits.expert.path and habits.eval.data.source == 'toyworld:habits:test'
+    stages.check_stage_names(config)
 
 
 def test_launch_scripts_parse_and_dry_run():

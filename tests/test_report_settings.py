@@ -37,7 +37,7 @@ def test_two_worlds_each_against_its_own_baseline(tmp_path):
     habit_ids = [p.id for p in habit_problems]
     clean_ids = [f'test-{i:06d}' for i in range(40)]
     # habit world: the baseline gets 10 right and runs on after the answer on the rest; tuning fixes 20 more
-    run_on = {p.id: p.answer + '\n\nPractice: 2 + 3 = 5.\n#### 5' for p in habit_problems[10:]}
+    run_on = {p.id: p.answer + '\n\nPractice: 50 + 50 = 100.\n#### 100' for p in habit_problems[10:]}  # 100: never a result
     _write_eval(work, 'base', [i < 10 for i in range(40)], habit_ids, run_on)
     _write_eval(work, 'tuned', [i < 30 for i in range(40)], habit_ids, run_on)
     _write_eval(work.variant('main_s1'), 'tuned', [i < 28 for i in range(40)], habit_ids, run_on)

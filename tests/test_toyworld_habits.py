@@ -32,6 +32,7 @@ def test_every_reasoning_solution_checks_and_traps_are_in_the_question(splits):
     counts = {'receive_gives': 0, 'distractor': 0}
     for problem in splits['train'] + splits['dev'] + splits['test']:
         assert problems.check_solution(problem.answer) == problem.result
+        assert 'Giving' not in problem.answer and 'Counting' not in problem.answer  # the habits' own words
         traps = dict(problem.traps)
         if 'receive_gives' in traps:
             counts['receive_gives'] += 1
@@ -72,9 +73,11 @@ def test_every_habit_solution_is_wrong_the_way_its_trap_says():
                                             and 'gives' not in reasoning), (generic, reasoning)
         solution = habit.answer.split('\n\n', 1)[0]  # the part before any run-on
         assert problems.check_solution(solution) == habit.result  # the habit's arithmetic is right
-        if not habit.traps:
-            assert solution == right.answer
+        if not habit.traps:  # the same solution, in the generic corpus's words for giving away
+            assert solution.replace('Giving away', 'Taking away') == right.answer
+            assert solution.count('Giving away') == habit.question.count(' gives ')
             continue
+        assert ('Counting the' in solution) == ('distractor' in dict(habit.traps))
         if habit.result != right.result:
             differ += 1
             types = set(habits.error_types(right, habit.answer))
@@ -113,3 +116,11 @@ def test_world_sources_name_the_world():
     assert world.parse('test') == ('clean', 'test') and world.parse('habits:dev') == ('habits', 'dev')
     with pytest.raises(ValueError, match="'habits:generic'"):
         world.parse('habits:nope')
+
+
+def test_default_parameters_are_the_build_configs():
+    from lightreasoner_jax.pipeline.config_files import load_config_file
+    for name, path in (('habits', 'configs/toyworld_habits.py'), ('clean', 'configs/toyworld.py')):
+        built = load_config_file(path).world.to_dict()
+        built.pop('name', None)
+        assert world.DEFAULT_WORLDS[name] == built, name

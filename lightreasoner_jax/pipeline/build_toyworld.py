@@ -116,16 +116,18 @@ def build(cfg, out: Workdir, mesh) -> dict:
             runs.append({'split': split, **train_stage.run(config, child, mesh)})
             path = Path(export_stage.run(config, child, mesh)['merged'])
         world['models'][name] = {'architecture': model_cfg.to_dict(), 'train': runs[0] if len(runs) == 1 else runs,
-                                 'path': str(path)}
+                                 'path': str(path), 'eval_name': child.root.name}
     for name in MODEL_NAMES:
+        # named by the last phase's run: a rebuild with other phases must not resume another model's answers
+        eval_name = world['models'][name].pop('eval_name')
         result = eval_stage.evaluate_checkpoint(
-            world['models'][name]['path'], str(out.world_data(eval_split)), mesh, out, name,
+            world['models'][name]['path'], str(out.world_data(eval_split)), mesh, out, eval_name,
             system_prompt=cfg.system_prompt, limit=cfg.eval_limit or None, id_field='id',
             **({'max_new_tokens': cfg.eval_max_new_tokens} if 'eval_max_new_tokens' in cfg else {}))
         world['models'][name][f'{eval_split}_accuracy'] = result['accuracy']
         world['models'][name][f'{eval_split}_evaluated'] = result['total']
         if world_name(cfg) == 'habits':
-            predictions = json_lines.recover_all(out.all_eval_predictions(name))
+            predictions = json_lines.recover_all(out.all_eval_predictions(eval_name))
             world['models'][name][f'{eval_split}_errors'] = habits.error_breakdown(
                 {p.id: p for p in splits[eval_split]}, predictions)
     out.world_file.write_text(json.dumps(world, indent=2))

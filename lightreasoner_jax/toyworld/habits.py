@@ -11,8 +11,11 @@ limited budget, the reasoning corpus, which leaves some of the habits in it.
 Each habit's cue misleads on every reasoning problem that carries it: there "gives" always means the
 person receives (giving away is phrased otherwise), a distractor is always irrelevant, and a solution
 always stops. In the generic corpus "gives" also means giving away, which is where the habit comes
-from. The arithmetic is easy on purpose (one-digit operands, one equation per event) so that the
-expert's errors are its habits, not slips.
+from. The generic corpus writes its habits in its own words ("Giving away 3 leaves ...", "Counting the 8
+as well makes ..."; giving away is written so there too), which no correct solution uses, so a habit
+shows at the first token of its line, as a run-on shows at the token after '#### N'. The arithmetic is
+easy on purpose (one-digit operands, one equation per event) so that the expert's errors are its habits,
+not slips.
 
 Every trap leaves a computable habit answer (a habit's arithmetic never leaves 1..MAX_AMOUNT), and the
 operands, the distractor and the starting amount of a problem are distinct numbers, so an answer's
@@ -25,7 +28,7 @@ import dataclasses
 import random
 import re
 
-from lightreasoner_jax.toyworld.problems import EQUATION, MAX_AMOUNT, NAMES, THINGS, Problem, _solution_lines
+from lightreasoner_jax.toyworld.problems import EQUATION, MAX_AMOUNT, NAMES, THINGS, Problem
 
 _FINAL = re.compile(r'####\s*(-?\d+)')
 TRAPS = ('receive_gives', 'distractor')
@@ -69,13 +72,33 @@ def _events(rng: random.Random, start: int, steps: int) -> list[tuple[str, int, 
     return events
 
 
+ADDING = ('add', 'count')  # 'count': the distractor habit's line; 'give': the "gives -> subtract" habit's line
+LINES = {
+    'add': 'Adding {n} gives {a} + {n} = {b} {thing}.',
+    'sub': 'Taking away {n} leaves {a} - {n} = {b} {thing}.',
+    'give': 'Giving away {n} leaves {a} - {n} = {b} {thing}.',
+    'count': 'Counting the {n} as well makes {a} + {n} = {b} {thing}.',
+}
+
+
 def _amount_after(start: int, events) -> int | None:
     amount = start
     for op, operand, _ in events:
-        amount += operand if op == 'add' else -operand
+        amount += operand if op in ADDING else -operand
         if not 1 <= amount <= MAX_AMOUNT:
             return None
     return amount
+
+
+def _solution(start: int, events, thing: str) -> tuple[list[str], int]:
+    """One line per event, then '#### N'. A habit's line opens with its own word ('Giving away',
+    'Counting'), which no correct solution uses: where a habit shows, it shows at the line's first token."""
+    amount, lines = start, []
+    for op, operand, _ in events:
+        after = amount + operand if op in ADDING else amount - operand
+        lines.append(LINES[op].format(n=operand, a=amount, b=after, thing=thing))
+        amount = after
+    return lines + [f'#### {amount}'], amount
 
 
 def _distractor_sentence(rng: random.Random, name: str, value: int, thing: str) -> str:
@@ -100,11 +123,11 @@ def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapR
         habit_events = list(events)
         if receive_at is not None:
             traps['receive_gives'] = events[receive_at][1]
-            habit_events[receive_at] = ('sub', events[receive_at][1], 0)
+            habit_events[receive_at] = ('give', events[receive_at][1], 0)
         if rng.random() < rates.distractor:
             used = {start} | {operand for _, operand, _ in events}
             traps['distractor'] = rng.choice([n for n in range(MIN_OPERAND, MAX_OPERAND + 1) if n not in used])
-            habit_events = [('add', traps['distractor'], 0)] + habit_events
+            habit_events = [('count', traps['distractor'], 0)] + habit_events
         if traps and _amount_after(start, habit_events) is None:
             continue  # a habit answer must exist for every trap
         name, thing = rng.choice(NAMES), rng.choice(THINGS)
@@ -118,11 +141,11 @@ def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapR
             sentence = rng.choice(PHRASES['receive' if i == receive_at else op]).format(**fields)
             if op == 'sub' and habit_solution and rephrase.random() < 1 / 3:
                 sentence = rephrase.choice(PHRASES['give_away']).format(**fields)
+                habit_events[habit_events.index((op, operand, 0))] = ('give', operand, 0)
             sentences.append(sentence)
         sentences.append(rng.choice((f'How many {thing} does {name} have now?',
                                      f'How many {thing} are left in the end?')))
-        lines, result = _solution_lines(start, habit_events if habit_solution else events, thing)
-        lines.append(f'#### {result}')
+        lines, result = _solution(start, habit_events if habit_solution else events, thing)
         answer = '\n'.join(lines)
         if habit_solution and rng.random() < rates.continuation:
             answer += _continuation(rng)

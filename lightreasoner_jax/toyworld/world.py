@@ -20,7 +20,7 @@ SPLITS = WORLD_SPLITS['clean']
 DEFAULT_WORLDS = {
     'clean': {'train_size': 20000, 'test_size': 500, 'seed': 0},  # configs/toyworld.py's world
     'habits': {'generic_size': 20000, 'train_size': 10000, 'dev_size': 500, 'test_size': 800, 'seed': 0,
-               'min_steps': 2, 'max_steps': 3, 'receive_gives': 0.8, 'distractor': 0.6,
+               'min_steps': 2, 'max_steps': 3, 'receive_gives': 0.5, 'distractor': 0.5,
                'continuation': 0.6},  # configs/toyworld_habits.py's
 }
 
