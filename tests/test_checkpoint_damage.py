@@ -72,3 +72,24 @@ def test_a_save_that_never_finished_is_not_listed(tmp_path):
     (partial / 'trainable').mkdir(parents=True)
     (partial / 'trainable' / 'junk').write_bytes(b'\0' * 10)
     assert ck.checkpoint_manager(tmp_path, CONFIG).latest_step() == 2
+
+
+def test_sibling_read_failures_are_not_logged_after_the_one_line_error(tmp_path, caplog):
+    import asyncio
+    import gc
+
+    state = saved(tmp_path)
+    truncate_arrays(tmp_path / '2' / 'trainable')
+    with pytest.raises(CheckpointUnreadableError):
+        restore(tmp_path, state)
+
+    async def failing_read():
+        raise ValueError('sibling read failed')
+
+    async def leave_one_unretrieved():
+        asyncio.ensure_future(failing_read())
+        await asyncio.sleep(0)
+
+    asyncio.run(leave_one_unretrieved())
+    gc.collect()
+    assert 'never retrieved' not in caplog.text

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import jax
 import orbax.checkpoint as ocp
@@ -95,7 +96,19 @@ def _shape_mismatch(manager: ocp.CheckpointManager, step: int, expected: dict) -
     return None
 
 
+class _SiblingReadFailures(logging.Filter):
+    """Orbax reads a checkpoint's arrays concurrently; when one read fails, asyncio later logs each sibling
+    read's failure with a traceback ('Task exception was never retrieved'), at garbage collection. The first
+    failure is already reported, in one line, as CheckpointUnreadableError."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith('Task exception was never retrieved')
+
+
 def _unreadable(manager: ocp.CheckpointManager, step: int, error: Exception) -> CheckpointUnreadableError:
+    asyncio_logger = logging.getLogger('asyncio')
+    if not any(isinstance(f, _SiblingReadFailures) for f in asyncio_logger.filters):
+        asyncio_logger.addFilter(_SiblingReadFailures())
     reason = ' '.join(str(error).split())
     reason = reason if len(reason) <= 240 else reason[:240] + '...'
     restart = max((s for s in manager.all_steps() if s < step), default=0)
