@@ -112,7 +112,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     # Evaluation (stages eval_base: the expert as loaded; eval: the tuned expert): greedy pass@1.
     c.eval = ml_collections.ConfigDict(dict(
-        kind='gsm8k',               # 'gsm8k' ('####' answer, else the last number) | 'math' (last \\boxed{})
+        kind='gsm8k',               # how eval.data's answers are graded: a benchmark preset (gsm8k, math, ...)
         system_prompt='Please reason step by step, and put your final answer within \\boxed{}.',  # the paper's
         template='',                # a plain prompt with '{question}' instead of the chat template
         max_new_tokens=512,
@@ -120,6 +120,16 @@ def get_config() -> ml_collections.ConfigDict:
         bucket=64,                  # prompt lengths padded to multiples of this
         max_prompt_shapes=2,        # distinct padded prompt lengths (compiles) per run, planned up front
         dtype='',                   # compute dtype; empty = expert.dtype
+        # A suite instead of eval.data: preset names (gsm8k, math, svamp, asdiv, minerva_math, olympiadbench,
+        # mmlu_stem) or 'paper' (all seven), each in eval/<run>/<benchmark>/, graded as the Qwen2.5-Math toolkit.
+        benchmarks=(),
+        data_dir='',                # the toolkit's evaluation/data folder (<data_dir>/<name>/test.jsonl); '' = hub
+        limit=0,                    # rows per benchmark (0: all)
+        benchmark_options=ml_collections.ConfigDict(),  # <name>: overrides of its preset (source, shots, fields)
+        samples=0,                  # sampled answers per question for pass@k and maj@k (0: greedy pass@1 only)
+        sample_temperature=0.6,
+        pass_k=(1,),                # the k of pass@k and maj@k (each <= samples)
+        drift_limit=200,            # perplexity of this many gold solutions and base answers (0: off)
     ))
     c.eval.data = ml_collections.ConfigDict(dict(  # the evaluation questions, fields as in `data`
         source='openai/gsm8k', config_name='main', split='test', question_field='question',

@@ -1,7 +1,13 @@
 """The paper's experimental setup (arXiv 2510.07962 and HKUDS/LightReasoner), shared by the presets:
 amateur Qwen2.5-0.5B; 1,000 GSM8K train problems answered greedily (128 new tokens); alpha = 0.2,
 beta = 0.4; LoRA r=8, alpha=16, dropout 0.05 on q/v; 1,000 updates of 16 positions (8 x 2 accumulation)
-at lr 5e-5, linear decay, bf16; evaluation zero-shot greedy on GSM8K test with the paper's prompt.
+at lr 5e-5, linear decay, bf16. Evaluation: the paper's seven benchmarks (GSM8K, MATH, SVAMP, ASDiv, Minerva
+Math, OlympiadBench, MMLU-STEM) in one eval stage, as the Qwen2.5-Math toolkit evaluated them
+(QwenLM/Qwen2.5-Math evaluation/, prompt type qwen25-math-cot): the ChatML system turn "Please reason step by
+step, and put your final answer within \\boxed{}.", greedy, 2,048 new tokens, stopping at <|im_end|> /
+<|endoftext|> (the expert's EOS ids), zero-shot except MMLU-STEM 5-shot (the toolkit's sh/eval.sh; the
+reference's README does not say its shots). Rows from the hub mirrors in lightreasoner_jax/evaluation/
+benchmarks.py, or exactly the toolkit's files with --config.eval.data_dir=<Qwen2.5-Math>/evaluation/data.
 The presets set the expert; everything else is default.py's, which already holds the reference's values.
 """
 
@@ -21,6 +27,6 @@ def get_config() -> ml_collections.ConfigDict:
     c.train.lora.update(dict(targets=('q_proj', 'v_proj'), rank=8, alpha=16.0, dropout=0.05))
     c.train.optim.update(dict(learning_rate=5e-5, num_steps=1000, schedule='linear', warmup_steps=0))
     c.train.checkpoint.save_every = 200
-    c.eval.update(dict(kind='gsm8k', max_new_tokens=1024))
-    c.eval.data.update(dict(source='openai/gsm8k', config_name='main', split='test'))
+    c.eval.update(dict(benchmarks=('paper',), max_new_tokens=2048))
+    c.eval.data.update(dict(source='', config_name='', split='test'))  # the suite replaces the single set
     return c

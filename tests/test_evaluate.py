@@ -9,7 +9,7 @@ from lightreasoner_jax import evaluation as evaluate
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.data import load_questions
 from lightreasoner_jax.models import load_hf, load_tokenizer
-from lightreasoner_jax.pipeline.eval_stage import evaluate_to_workdir
+from lightreasoner_jax.pipeline.eval_files import evaluate_to_workdir
 from lightreasoner_jax.pipeline.workdir import Workdir
 from tests.pipeline_fixtures import write_pair
 

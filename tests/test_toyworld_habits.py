@@ -8,8 +8,8 @@ import pytest
 
 from lightreasoner_jax.toyworld import habits, problems, world
 
-PARAMS = dict(generic_size=400, train_size=300, dev_size=100, test_size=200, seed=3, receive_gives=0.8,
-              distractor=0.6, continuation=0.6)
+PARAMS = dict(generic_size=400, basics_size=150, train_size=300, dev_size=100, test_size=200, seed=3,
+              receive_gives=0.8, distractor=0.6, continuation=0.6)
 
 
 @pytest.fixture(scope='module')
@@ -20,12 +20,22 @@ def splits():
 def test_splits_are_seeded_and_disjoint(splits):
     assert habits.make_splits(PARAMS)['test'] == splits['test']
     assert habits.make_splits({**PARAMS, 'seed': 4})['test'] != splits['test']
-    assert {name: len(s) for name, s in splits.items()} == {'generic': 400, 'train': 300, 'dev': 100, 'test': 200}
+    assert {name: len(s) for name, s in splits.items()} == {'generic': 400, 'basics': 150, 'train': 300, 'dev': 100,
+                                                            'test': 200}
     questions = {name: {p.question for p in s} for name, s in splits.items()}
     for a, b in (('train', 'dev'), ('train', 'test'), ('dev', 'test'), ('generic', 'test'), ('generic', 'dev'),
-                 ('generic', 'train')):
+                 ('generic', 'train'), ('basics', 'train'), ('basics', 'dev'), ('basics', 'test'), ('basics', 'generic')):
         assert not questions[a] & questions[b], (a, b)
+    # the basics split was added last: the other splits are the ones a world without it has
+    without = habits.make_splits({k: v for k, v in PARAMS.items() if k != 'basics_size'})
+    assert without['basics'] == [] and all(without[name] == splits[name] for name in ('generic', 'train', 'dev', 'test'))
     assert len(questions['test']) == 200
+
+
+def test_basics_are_correct_solutions_without_traps(splits):
+    for problem in splits['basics']:
+        assert problem.traps == () and problems.check_solution(problem.answer) == problem.result
+        assert ' gives ' not in problem.question and 'Giving' not in problem.answer
 
 
 def test_every_reasoning_solution_checks_and_traps_are_in_the_question(splits):

@@ -1,6 +1,8 @@
 """Stage `diagnose`: the contrast diagnostic (sampling/diagnostic.py) on the gold answers of the first
-`diagnose.limit` questions of `data`, with the sample stage's prompt and contrast settings. Writes
-W/diagnostics/contrast.json, which the report shows beside the accuracies."""
+`diagnose.limit` questions of `data`, with the sample stage's prompt and contrast settings, and, when the
+sample stage has run, expert vs amateur entropy and top-1 agreement at the steps of the first
+`diagnose.limit` sampled answers (sampling/step_stats.py). Writes W/diagnostics/contrast.json, which the
+report shows beside the accuracies."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import jax
 from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
 from lightreasoner_jax.pipeline.workdir import Workdir
+from lightreasoner_jax.sampling import store
 from lightreasoner_jax.sampling.diagnostic import contrast_diagnostic
+from lightreasoner_jax.sampling.step_stats import step_statistics
 from lightreasoner_jax.storage import writing
 
 
@@ -28,6 +32,13 @@ def run(config, workdir: Workdir, mesh) -> dict:
     result = contrast_diagnostic(expert, amateur, tokenizer, questions[:config.diagnose.limit],
                                  config=settings.contrast(config), eos_id=eos,
                                  system_prompt=config.data.system_prompt or None)
+    records = []
+    if workdir.samples_dir.exists():
+        for path in store.sample_files(workdir.samples_dir):
+            records += [(r.prompt_ids, r.completion_ids) for r in store.recover(path) if r.completion_ids]
+    if records:
+        result['sampled_steps'] = step_statistics(expert, amateur, records[:config.diagnose.limit],
+                                                  beta=config.contrast.beta)
     result['seconds'] = time.time() - start
     if jax.process_index() == 0:
         path = workdir.contrast_diagnostic

@@ -17,7 +17,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.evaluation import EvalSettings
 from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
-from lightreasoner_jax.pipeline.eval_stage import answer_to_file
+from lightreasoner_jax.pipeline.eval_files import answer_to_file
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling.records import SampleRecord
 from lightreasoner_jax.training.rejection import SEPARATOR, RejectionConfig, accepted_answers, repeated_questions

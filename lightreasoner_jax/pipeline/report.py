@@ -4,6 +4,9 @@ Reads what the other stages left (stage records, samples, training metrics, eval
 same in each variant's workdir), so it can be rerun at any time and reports whatever exists:
   accuracy and efficiency   baseline / LightReasoner / variants (SFT, ablations): accuracy, change, problems
                             sampled, training records, tokens tuned, wall time
+  benchmarks                a suite's accuracy per benchmark and average, per run (report_benchmarks.py)
+  drift, case_study.md      perplexity of gold solutions / base answers per run; questions fixed and broken
+                            by tuning, with both answers (report_analysis.py)
   kl_histogram.png          KL(p_E || p_A) of every candidate step, beta marked
   kept_rate_by_position.png share of steps kept (KL >= beta) by position in the answer
   plausible_sizes.png       plausible-set sizes of the kept steps, per setting
@@ -20,6 +23,8 @@ import jax
 import numpy as np
 from etils import epath
 
+from lightreasoner_jax.pipeline.report_analysis import case_study, drift_markdown
+from lightreasoner_jax.pipeline.report_benchmarks import benchmark_markdown
 from lightreasoner_jax.pipeline.report_mechanism import mechanism, mechanism_markdown
 from lightreasoner_jax.pipeline.report_methods import (
     habit_errors,
@@ -78,7 +83,7 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
         if base:
             rows.append({'run': setting.baseline, 'label': 'Baseline (expert)', 'setting': setting.label,
                          'method': 'base', 'eval_source': setting.eval_source, 'accuracy': base['accuracy'], 'correct': base['correct'],
-                         'total': base['total']})
+                         'total': base['total'], 'benchmarks': base.get('benchmarks'), 'drift': base.get('drift')})
     runs = [('main', '')] + [(name, f':{name}') for name in (config.get('variants') or {})]
     for name, suffix in runs:
         run_config, run_dir = stage_context(config, workdir, f'train{suffix}')
@@ -104,7 +109,8 @@ def run_rows(config, workdir: Workdir, stats: dict) -> list[dict]:
                'seconds': _sum(_stage_record(workdir, sample_stage).get('seconds') if uses_samples else None,
                                train_record.get('seconds'))}
         if evaluation:
-            row.update(accuracy=evaluation['accuracy'], correct=evaluation['correct'], total=evaluation['total'])
+            row.update(accuracy=evaluation['accuracy'], correct=evaluation['correct'], total=evaluation['total'],
+                       benchmarks=evaluation.get('benchmarks'), drift=evaluation.get('drift'))
         rows.append(row)
     bases = {r['setting']: r for r in rows if r['method'] == 'base'}
     for row in rows:
@@ -142,12 +148,18 @@ def _cell(value, kind: str = '') -> str:
     return f'{value:,}' if isinstance(value, int) else str(value)
 
 
+def _evaluation_set(config) -> str:
+    if config.eval.get('benchmarks'):
+        return f"suite {', '.join(config.eval.benchmarks)} (greedy pass@1; the mean over benchmarks below)"
+    return f'`{config.eval.data.source}` ({config.eval.kind}, greedy pass@1)'
+
+
 def markdown(config, rows, stats: dict, plots: list[str], curves, plots_dir: str = 'report',
              extra: list[str] = ()) -> str:
     several = len({r['setting'] for r in rows}) > 1
     lines = ['# LightReasoner report', '',
              f'Expert `{config.expert.path}`, amateur `{config.amateur.path}`; questions `{config.data.source}`; '
-             f'evaluation `{config.eval.data.source}` ({config.eval.kind}, greedy pass@1).', '',
+             f'evaluation {_evaluation_set(config)}.', '',
              '## Accuracy and efficiency', '',
              '| ' + ('Setting | ' if several else '') + 'Run | Accuracy (%) | Change (points) | Problems sampled | '
              'Training records | Tokens tuned | Time |', '|---' * (7 + several) + '|']
@@ -192,9 +204,16 @@ def run(config, workdir: Workdir, mesh=None) -> dict:
     mechanisms = mechanism(workdir, settings(config, workdir))
     plots = write_plots(out, config, rows, kl, per_answer,
                         {label: m['plausible_sizes'] for label, m in mechanisms.items()}, curves, methods)
-    extra = method_markdown(methods) + habit_markdown(errors, rows) + mechanism_markdown(mechanisms)
+    cases = case_study(out / 'case_study.md', rows, predictions)
+    extra = (benchmark_markdown(rows) + method_markdown(methods) + habit_markdown(errors, rows)
+             + mechanism_markdown(mechanisms) + drift_markdown(rows))
+    if cases:
+        extra += ['## Case study', '', 'Questions the tuned expert answers differently from the baseline, with both '
+                  f'answers: [{out.name}/case_study.md]({out.name}/case_study.md) ('
+                  + '; '.join(f"{s}: {c['fixed']} fixed, {c['broken']} broken" for s, c in cases.items()) + ').', '']
     workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name, extra))
     metrics = {'runs': rows, 'methods': methods, 'habit_errors': errors, 'mechanism': mechanisms, 'sampling': stats,
+               'case_study': cases,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}
     workdir.metrics.write_text(json.dumps(metrics, indent=2))
     return {r['run']: r.get('accuracy') for r in rows}

@@ -66,4 +66,18 @@ def mechanism_markdown(entries: dict[str, dict]) -> list[str]:
               "contrastive target is the expert's own choice). Diagnostic (stage diagnose): teacher-forced on gold "
               "answers of the training questions; fixed: the contrast's argmax is the gold token and the expert's "
               'is not; broken: the reverse.', '']
+    sampled = {label: e['diagnostic']['sampled_steps'] for label, e in entries.items()
+               if e['diagnostic'] and e['diagnostic'].get('sampled_steps')}
+    if sampled:
+        lines += ['Expert vs amateur at the steps of the expert\'s sampled answers (entropy in nats, mean):', '',
+                  '| Setting | Steps | Expert entropy | Amateur entropy | Top-1 agreement | Steps with KL >= beta | '
+                  'Expert entropy | Amateur entropy | Top-1 agreement |', '|---' * 9 + '|']
+        for label, groups in sampled.items():
+            cells = [label]
+            for group in ('all_steps', 'kl_at_least_beta'):
+                g = groups[group]
+                cells += [f"{g['steps']:,}"] + ([f"{g['expert_entropy']:.3f}", f"{g['amateur_entropy']:.3f}",
+                                                 f"{100 * g['top1_agreement']:.1f}%"] if g['steps'] else ['-'] * 3)
+            lines.append('| ' + ' | '.join(cells) + ' |')
+        lines.append('')
     return lines

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import jax.numpy as jnp
 
 from lightreasoner_jax import data as data_lib
-from lightreasoner_jax.evaluation import KINDS
+from lightreasoner_jax.evaluation import KINDS, PRESETS, SUITES
 from lightreasoner_jax.models.projection import PROJECTIONS
 from lightreasoner_jax.pipeline.variants import split_name
 from lightreasoner_jax.training.batches import MODES
@@ -101,7 +101,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
              Rule('eval.bucket', _int(1), 'an integer >= 1'),
              Rule('eval.max_prompt_shapes', _int(0), 'an integer >= 0 (0: no limit)'),
              Rule('eval.dtype', lambda v: v == '' or _dtype(v), f'empty (expert.dtype) or {_DTYPE}'),
-             Rule('eval.data.source', lambda v: isinstance(v, str) and bool(v), 'a hub id, file, glob or toyworld:SPLIT'),
+             Rule('eval.data.source', lambda v: isinstance(v, str), 'a hub id, file, glob or toyworld:SPLIT'),
              Rule('eval.data.limit', _int(0), 'an integer >= 0 (0: all)')),
     'logging': (Rule('logging.wandb.enabled', lambda v: isinstance(v, bool), 'True or False'),
                 Rule('logging.wandb.mode', lambda v: v in ('online', 'offline'), "'online' or 'offline'"),
@@ -158,6 +158,33 @@ def _check(config, rules) -> None:
             raise ConfigError(f'config.{rule.field} = {value!r}: must be {rule.allowed}')
 
 
+SUITE_RULES = (Rule('eval.samples', _int(0), 'an integer >= 0 (0: greedy pass@1 only)'),
+               Rule('eval.sample_temperature', _number(lambda v: v > 0), 'a number > 0'),
+               Rule('eval.limit', _int(0), 'an integer >= 0 (0: every row)'))
+
+
+def _check_eval_sets(eval_config) -> None:
+    """Either a question set (eval.data.source) or a suite (eval.benchmarks) whose names are presets, suites,
+    or benchmarks given in eval.benchmark_options; pass@k's k within the samples taken."""
+    names = tuple(eval_config.get('benchmarks') or ())
+    if not names:
+        if not eval_config.data.source:
+            raise ConfigError("config.eval.data.source = '': must be a hub id, file, glob or toyworld:SPLIT "
+                              '(or name benchmarks in config.eval.benchmarks)')
+        return
+    _check({'eval': eval_config}, [r for r in SUITE_RULES if r.field.split('.')[1] in eval_config])
+    options = eval_config.get('benchmark_options') or {}
+    for name in names:
+        if name not in PRESETS and name not in SUITES and name not in options:
+            raise ConfigError(f'config.eval.benchmarks: {name!r} is not a preset ({", ".join(PRESETS)}), a suite '
+                              f'({", ".join(SUITES)}) or a benchmark defined in config.eval.benchmark_options')
+    samples = eval_config.get('samples', 0)
+    for k in eval_config.get('pass_k', ()) if samples else ():
+        if not isinstance(k, int) or not 0 < k <= samples:
+            raise ConfigError(f'config.eval.pass_k = {tuple(eval_config.pass_k)!r}: each k must be in 1..eval.samples '
+                              f'({samples})')
+
+
 def validate(config, processes: int = 1) -> None:
     """Raises ConfigError naming the first field (of the sections the configured stages use) that is wrong."""
     sections = used_sections(config)
@@ -171,6 +198,8 @@ def validate(config, processes: int = 1) -> None:
                           "'random_steps' (the KL threshold whose number of steps per answer it draws)")
     if 'train' in sections and config.train.objective == 'rs_sft':
         _check(config, REJECTION_RULES)
+    if 'eval' in sections:
+        _check_eval_sets(config.eval)
     for field in ('generation.batch_size', 'eval.batch_size'):
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '

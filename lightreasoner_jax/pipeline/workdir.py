@@ -104,7 +104,18 @@ class Workdir:
         return self.eval_dir(name) / process_file_name('predictions', process, processes)
 
     def all_eval_predictions(self, name: str) -> list[epath.Path]:
-        return process_files(self.eval_dir(name), 'predictions')
+        """A single question set's prediction files, or every benchmark's of a suite (their ids are
+        '<benchmark>/<row>', so a suite's records can be pooled and paired by id)."""
+        root = self.eval_dir(name)
+        own = process_files(root, 'predictions')
+        if own or not root.exists():
+            return own
+        return [p for bench in sorted(root.iterdir()) if bench.is_dir() for p in process_files(bench, 'predictions')]
+
+    def eval_benchmark_dir(self, name: str, benchmark: str) -> epath.Path:
+        """One benchmark's predictions (predictions-*.jsonl), sampled answers (samples-*.jsonl) and
+        metrics.json in the evaluation `name` of a suite."""
+        return self.eval_dir(name) / benchmark
 
     def eval_metrics(self, name: str) -> epath.Path:
         return self.eval_dir(name) / 'metrics.json'

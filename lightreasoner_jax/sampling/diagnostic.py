@@ -18,23 +18,11 @@ import numpy as np
 
 from lightreasoner_jax.data import Question, build_prompt_ids
 from lightreasoner_jax.models import Transformer
+from lightreasoner_jax.models.teacher_forced import forward_logits, teacher_forced_batch
 from lightreasoner_jax.sampling.kernel import ContrastConfig, contrast
 
 COUNTS = ('steps', 'expert_right', 'contrast_right', 'fixed', 'broken',
           'kept', 'kept_expert_right', 'kept_contrast_right', 'kept_fixed', 'kept_broken')
-
-
-def _batch(rows: list[tuple[list[int], list[int]]]):
-    """ids, attention mask, answer-predicting positions, and their gold next tokens, right-padded."""
-    length = max(len(p) + len(a) for p, a in rows)
-    ids, mask = np.zeros((len(rows), length), np.int32), np.zeros((len(rows), length), bool)
-    valid, gold = np.zeros((len(rows), length), bool), np.zeros((len(rows), length), np.int32)
-    for r, (prompt, answer) in enumerate(rows):
-        sequence = prompt + answer
-        ids[r, :len(sequence)], mask[r, :len(sequence)] = sequence, True
-        valid[r, len(prompt) - 1:len(sequence) - 1] = True  # position t predicts token t + 1
-        gold[r, len(prompt) - 1:len(sequence) - 1] = answer
-    return ids, mask, valid, gold
 
 
 def contrast_diagnostic(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequence[Question], *,
@@ -51,10 +39,8 @@ def contrast_diagnostic(expert: Transformer, amateur: Transformer, tokenizer, qu
         rows = [(build_prompt_ids(tokenizer, q.question, system_prompt, template),
                  list(tokenizer.encode(q.answer, add_special_tokens=False)) + [eos_id])
                 for q in questions[start:start + batch_size]]
-        ids, mask, valid, gold = _batch(rows)
-        positions = np.broadcast_to(np.arange(ids.shape[1]), ids.shape)
-        expert_logits = expert.logits(expert(ids, positions, mask)[0])
-        amateur_logits = amateur.logits(amateur(ids, positions, mask)[0])
+        ids, mask, valid, gold = teacher_forced_batch(rows)
+        expert_logits, amateur_logits = forward_logits(expert, ids, mask), forward_logits(amateur, ids, mask)
         result = contrast(expert_logits, amateur_logits, alpha=config.alpha, beta=config.beta,
                           top_k=config.top_k, valid=jnp.asarray(valid))
         weights = np.asarray(result.target_weights)

@@ -127,7 +127,9 @@ def make_habit_problem(rng: random.Random, index: int, prefix: str, rates: TrapR
         if rng.random() < rates.distractor:
             used = {start} | {operand for _, operand, _ in events}
             traps['distractor'] = rng.choice([n for n in range(MIN_OPERAND, MAX_OPERAND + 1) if n not in used])
-            habit_events = [('count', traps['distractor'], 0)] + habit_events
+            # counted in last: the habit adds a line where the solution should stop, and leaves the lines
+            # before it (which event comes next) as the correct solution has them
+            habit_events = habit_events + [('count', traps['distractor'], 0)]
         if traps and _amount_after(start, habit_events) is None:
             continue  # a habit answer must exist for every trap
         name, thing = rng.choice(NAMES), rng.choice(THINGS)
@@ -205,8 +207,9 @@ def reasoning_problems(count: int, seed: int, rates: TrapRates, prefix: str,
 
 
 def make_splits(params: dict) -> dict[str, list[Problem]]:
-    """generic (habit solutions), train, dev, test (correct solutions); train, dev and test questions are
-    pairwise disjoint and none is a generic document's question."""
+    """generic (habit solutions), train, dev, test (correct solutions) and basics (correct solutions of
+    problems without traps: how to solve, before learning where the habits mislead); the reasoning splits'
+    questions are pairwise disjoint and none is a generic document's question."""
     seed = params['seed']
     reasoning = TrapRates(receive_gives=params['receive_gives'], distractor=params['distractor'],
                           min_steps=params.get('min_steps', 2), max_steps=params.get('max_steps', 3))
@@ -217,6 +220,9 @@ def make_splits(params: dict) -> dict[str, list[Problem]]:
     for offset, name in enumerate(('train', 'dev', 'test'), start=1):
         out[name] = reasoning_problems(params[f'{name}_size'], seed + 1_000_003 * offset, reasoning, name, used)
         used |= {p.question for p in out[name]}
+    # drawn last, so that adding it left the other splits as they were
+    out['basics'] = reasoning_problems(params.get('basics_size', 0), seed + 1_000_003 * 4, dataclasses.replace(
+        reasoning, receive_gives=0.0, distractor=0.0), 'basics', used)
     return out
 
 

@@ -15,7 +15,7 @@ import json
 from lightreasoner_jax.toyworld import habits, problems
 from lightreasoner_jax.toyworld.assets import world_dir
 
-WORLD_SPLITS = {'clean': ('train', 'test'), 'habits': ('generic', 'train', 'dev', 'test')}
+WORLD_SPLITS = {'clean': ('train', 'test'), 'habits': ('generic', 'basics', 'train', 'dev', 'test')}
 SPLITS = WORLD_SPLITS['clean']
 DEFAULT_WORLDS = {
     'clean': {'train_size': 20000, 'test_size': 500, 'seed': 0},  # configs/toyworld.py's world
