@@ -106,5 +106,10 @@ def test_a_custom_benchmark_and_row_exclusion(tmp_path):
     assert [(i.id, i.question, i.gold) for i in items] == [('mine/x1', 'one plus one?', '2'),
                                                            ('mine/x3', 'two plus two?', '4')]
     assert b.grade(spec, 'so \\boxed{4}', {'q': 'two plus two?', 'a': '4'})
+    b.register(spec)  # then known by name, as the presets are
+    assert b.grade('mine', 'so \\boxed{4}', {'q': 'two plus two?', 'a': '4'})
+    assert not b.grade('mine', 'so \\boxed{5}', {'q': 'two plus two?', 'a': '4'})
+    with pytest.raises(ValueError, match='is a preset'):
+        b.register(b.Benchmark('gsm8k', 'x.jsonl'))
     with pytest.raises(ValueError, match="gold_kind must be one of"):
         b.Benchmark('bad', 'x.jsonl', gold_kind='float')

@@ -115,3 +115,75 @@ def test_pass_at_k_and_majority():
     assert majority_correct(samples, 3) and majority_correct(samples, 4)
     metrics = sampled_metrics({'q1': samples, 'q2': [{'predicted': '1', 'correct': False}] * 4}, (1, 4))
     assert metrics == {'pass@1': 0.25, 'maj@1': 0.0, 'pass@4': 0.5, 'maj@4': 0.5}
+
+
+def test_sampled_answers_give_pass_at_k_and_majority_and_resume(tmp_path):
+    from lightreasoner_jax import sharding as shd
+    from lightreasoner_jax.evaluation import EvalSettings
+    from lightreasoner_jax.evaluation import benchmarks as b
+    from lightreasoner_jax.models import load_hf, load_tokenizer
+    from lightreasoner_jax.pipeline.eval_suite import SampledEval, evaluate_suite
+    from lightreasoner_jax.pipeline.workdir import Workdir
+    from lightreasoner_jax.toyworld.assets import model_path
+
+    data_dir = toolkit_dir(tmp_path / 'data')
+    specs = [b.preset('gsm8k', str(data_dir), limit=4)]
+    suite = {'gsm8k': b.load(specs[0])}
+    mesh = shd.make_mesh(data=1, fsdp=-1)
+    model = load_hf(model_path('clean', 'expert'), mesh=mesh, dtype='float32')
+    tokenizer = load_tokenizer(model_path('clean', 'expert'))
+    settings = EvalSettings(system_prompt='Please reason step by step.', max_new_tokens=96, batch_size=8, bucket=32)
+    sampled = SampledEval(samples=3, temperature=1.5, ks=(1, 3))
+    work = Workdir(tmp_path / 'w')
+    metrics = evaluate_suite(model, tokenizer, suite, specs, mesh, settings, work, 'base', sampled=sampled)
+    gsm = metrics['benchmarks']['gsm8k']
+    samples = [json.loads(line) for line in
+               (work.eval_benchmark_dir('base', 'gsm8k') / 'samples-00000-of-00001.jsonl').read_text().splitlines()]
+    assert len(samples) == 12 and {s['id'] for s in samples} == {f'gsm8k/{i}#{j}' for i in range(4) for j in range(3)}
+    assert abs(gsm['pass@1'] - sum(s['correct'] for s in samples) / 12) < 1e-12
+    assert gsm['pass@1'] <= gsm['pass@3'] <= 1 and 0 <= gsm['maj@3'] <= 1 and gsm['samples'] == 3
+    again = evaluate_suite(model, tokenizer, suite, specs, mesh, settings, work, 'base', sampled=sampled)
+    assert again['benchmarks']['gsm8k']['questions_this_run'] == 0
+    assert {k: again['benchmarks']['gsm8k'][k] for k in ('pass@1', 'pass@3', 'maj@1', 'maj@3', 'accuracy')} == \
+        {k: gsm[k] for k in ('pass@1', 'pass@3', 'maj@1', 'maj@3', 'accuracy')}
+
+
+def test_an_unknown_benchmark_or_k_is_a_one_line_config_error(tmp_path):
+    import pytest
+
+    from lightreasoner_jax.pipeline.config_files import load_config_file
+    from lightreasoner_jax.pipeline.validation import ConfigError, validate
+
+    config = load_config_file('configs/qwen25_math_1p5b.py')
+    with config.unlocked():
+        config.stages = ('eval_base',)
+    validate(config)  # the paper's suite as shipped
+    config.eval.benchmarks = ('gsm8k', 'gsm9k')
+    with pytest.raises(ConfigError, match=r"^config.eval.benchmarks: 'gsm9k' is not a preset"):
+        validate(config)
+    config.eval.benchmarks, config.eval.samples, config.eval.pass_k = ('paper',), 4, (1, 8)
+    with pytest.raises(ConfigError, match=r'^config.eval.pass_k = \(1, 8\): each k must be in 1..eval.samples \(4\)'):
+        validate(config)
+    config.eval.benchmarks, config.eval.data.source = (), ''
+    with pytest.raises(ConfigError, match=r"^config.eval.data.source = '': must be"):
+        validate(config)
+
+
+def test_a_single_set_without_answers_fails_before_the_model_loads(tmp_path):
+    import pytest
+
+    from lightreasoner_jax.data import DataError
+    from lightreasoner_jax.pipeline import eval_stage
+    from lightreasoner_jax.pipeline.config_files import load_config_file
+    from lightreasoner_jax.pipeline.workdir import Workdir
+
+    path = tmp_path / 'q.jsonl'
+    path.write_text(json.dumps({'id': 'a', 'question': 'one?', 'answer': '#### 1'}) + '\n'
+                    + json.dumps({'id': 'b', 'question': 'two?', 'answer': 'two, no hashes'}) + '\n')
+    config = load_config_file('configs/default.py')
+    config.eval.data.source, config.eval.data.id_field = str(path), 'id'
+
+    def load_model():
+        raise AssertionError('the model must not be loaded')
+    with pytest.raises(DataError, match=rf"^{path}, question 'b': eval.kind 'gsm8k': field 'answer' must end in"):
+        eval_stage._evaluate_stage(config, load_model, None, Workdir(tmp_path / 'w'), 'base')

@@ -81,10 +81,24 @@ PRESETS = {
 SUITES = {'paper': ('gsm8k', 'math', 'svamp', 'asdiv', 'minerva_math', 'olympiadbench', 'mmlu_stem')}
 
 
+_REGISTERED: dict[str, Benchmark] = {}
+
+
+def register(spec: Benchmark) -> Benchmark:
+    """Makes a user-defined benchmark known by name (to `grade` and `preset`); a preset's name is refused."""
+    if spec.name in PRESETS:
+        raise ValueError(f'{spec.name!r} is a preset; give your benchmark another name')
+    _REGISTERED[spec.name] = spec
+    return spec
+
+
 def preset(name: str, data_dir: str = '', **overrides) -> Benchmark:
-    """The preset `name`, reading the toolkit's `<data_dir>/<name>/test.jsonl` when data_dir is given."""
+    """The preset (or registered benchmark) `name`, reading the toolkit's `<data_dir>/<name>/test.jsonl` when
+    data_dir is given."""
+    if name in _REGISTERED:
+        return dataclasses.replace(_REGISTERED[name], **overrides)
     if name not in PRESETS:
-        raise ValueError(f'unknown benchmark {name!r}; presets: {sorted(PRESETS)} (or give its source and fields)')
+        raise ValueError(f'unknown benchmark {name!r}; presets: {sorted(PRESETS)} (or register() your own)')
     spec = PRESETS[name]
     if data_dir:
         spec = dataclasses.replace(spec, source=f'{data_dir.rstrip("/")}/{name}/test.jsonl', split='test',
@@ -256,6 +270,7 @@ def grade_item(spec: Benchmark, completion: str, gold: str) -> tuple[str | None,
 
 def grade(benchmark: str | Benchmark, completion: str, row: dict) -> bool:
     """Whether `completion` answers `row` (the benchmark's data row as loaded, with the toolkit's field names)
-    correctly, as the toolkit grades it. `benchmark`: a preset name or a Benchmark."""
+    correctly, as the toolkit grades it. `benchmark`: a preset's or a registered benchmark's name, or a
+    Benchmark."""
     spec = preset(benchmark) if isinstance(benchmark, str) else benchmark
     return grade_item(spec, completion, gold_answer(spec, row))[1]

@@ -50,8 +50,12 @@ def _evaluate_stage(config, load_model: Callable[[], tuple[Transformer, str]], m
     else:
         questions, _ = settings.questions(config.eval.data)
         for question in questions:  # every gold answer is read before the model is loaded
-            if question.answer is not None:
+            try:
+                if question.answer is None:
+                    raise data_lib.DataError(f'no answer to grade against (field {config.eval.data.answer_field!r})')
                 reference_answer(eval_settings.kind, question.answer)
+            except data_lib.DataError as err:
+                raise data_lib.DataError(f'{config.eval.data.source}, question {question.id!r}: {err}') from None
     model, where = load_model()
     tokenizer = load_tokenizer(config.expert.path)
     eos_ids = eos_token_ids(config.expert.path, tokenizer, model.config)

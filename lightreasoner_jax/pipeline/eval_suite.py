@@ -52,7 +52,7 @@ def suite_specs(eval_config) -> list[bench_lib.Benchmark]:
         if name in bench_lib.PRESETS:
             specs.append(bench_lib.preset(name, data_dir, **own))
         elif 'source' in own:
-            specs.append(bench_lib.Benchmark(name=name, **own))
+            specs.append(bench_lib.register(bench_lib.Benchmark(name=name, **own)))
         else:
             raise ValueError(f'eval.benchmarks: {name!r} is no preset ({sorted(bench_lib.PRESETS)}) and '
                              f'eval.benchmark_options.{name} does not give its source and fields')

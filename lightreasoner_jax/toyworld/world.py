@@ -1,7 +1,7 @@
 """The toy worlds' splits as the shipped models were trained and are evaluated on.
 
 Two worlds: `clean` (both models learn only correct solutions; splits train, test) and `habits` (generic
-habits shared by expert and amateur; splits generic, train, dev, test; see habits.py). A data source names
+habits shared by expert and amateur; splits generic, basics, train, dev, test; see habits.py). A data source names
 one as 'toyworld:SPLIT' (the clean world) or 'toyworld:WORLD:SPLIT'. The problems are not stored: they are
 regenerated from the parameters in each world's world.json (the build writes them there, with the splits'
 hashes, which the tests check against a regeneration).
@@ -19,7 +19,8 @@ WORLD_SPLITS = {'clean': ('train', 'test'), 'habits': ('generic', 'basics', 'tra
 SPLITS = WORLD_SPLITS['clean']
 DEFAULT_WORLDS = {
     'clean': {'train_size': 20000, 'test_size': 500, 'seed': 0},  # configs/toyworld.py's world
-    'habits': {'generic_size': 20000, 'train_size': 10000, 'dev_size': 500, 'test_size': 800, 'seed': 0,
+    'habits': {'generic_size': 20000, 'basics_size': 5000, 'train_size': 10000, 'dev_size': 500, 'test_size': 800,
+               'seed': 0,
                'min_steps': 2, 'max_steps': 3, 'receive_gives': 0.5, 'distractor': 0.5,
                'continuation': 0.6},  # configs/toyworld_habits.py's
 }
