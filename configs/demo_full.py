@@ -1,9 +1,9 @@
 """The demo plus the paper's comparisons, in both toy worlds, over training seeds, in one report.
 
-The clean world (configs/demo.py: the main run and its variants) and, once its models are installed in the
-package (build_toyworld --config=configs/toyworld_habits.py --install), the habit world
-(configs/demo_habits.py: variants named habits, habits_<method>, with their own baseline evaluation,
-samples and contrast diagnostic). In each:
+The clean world (configs/demo_clean.py: the main run and its variants) and the habit world
+(configs/demo_habits.py, the demo's: variants named habits, habits_<method>, with their own baseline
+evaluation, samples and contrast diagnostic; joined when its models are installed, as they are in the
+package). In each:
 
   LightReasoner        seeds 0-4 (variants main_s1..main_s4)
   w/o selection        every step stored (beta = -1) and trained on, contrastive targets
@@ -95,7 +95,7 @@ def add_world(c: ml_collections.ConfigDict, world_config, prefix: str) -> ml_col
 
 
 def get_config() -> ml_collections.ConfigDict:
-    c = load_sibling(__file__, 'demo.py')
+    c = load_sibling(__file__, 'demo_clean.py')
     main_variants = method_variants(c.contrast.beta)
     c.variants = ml_collections.ConfigDict(main_variants)
     c.stages = _stages(main_variants, ('no_selection',)) + ('report',)

@@ -1,13 +1,14 @@
-"""The habit toy world, end to end on a laptop CPU in minutes (its models are not shipped yet: build them with
-`python -m lightreasoner_jax.pipeline.build_toyworld --config=configs/toyworld_habits.py --workdir=DIR --install`).
+"""The habit toy world, end to end on a laptop CPU in minutes (the demo's world; its models are shipped,
+built by `python -m lightreasoner_jax.pipeline.build_toyworld --config=configs/toyworld_habits.py
+--workdir=DIR --install`).
 
 python -m lightreasoner_jax.main --config=configs/demo_habits.py --workdir=/tmp/lr_demo_habits
 
 The habit world's expert read a generic corpus (shortcut habits: "gives" means subtract, every number
-gets used, text runs on after the answer) and then, briefly, correct solutions; its amateur read only the
-generic corpus (lightreasoner_jax/toyworld/habits.py). Baseline evaluation of the expert on the 800 test
-problems, contrastive sampling of 1,000 train problems against the amateur, LoRA fine-tuning on the kept
-steps, export, evaluation of the tuned expert, report. configs/demo_clean.py is the clean world, where
+gets used, text runs on after the answer), then correct solutions of problems without traps, then briefly
+problems whose cues mislead; its amateur read only the generic corpus (lightreasoner_jax/toyworld/habits.py).
+Baseline evaluation of the expert on the 800 test problems, contrastive sampling of 1,000 train problems
+against the amateur, LoRA fine-tuning on the kept steps, export, evaluation of the tuned expert, report. configs/demo_clean.py is the clean world, where
 the two models share no habits; configs/demo_full.py runs both with the baselines and ablations.
 """
 

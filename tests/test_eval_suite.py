@@ -35,7 +35,7 @@ def toolkit_dir(root):
 
 
 def run_main(workdir, data_dir, *stages):
-    args = ['--config=configs/demo.py', f'--workdir={workdir}', f'--config.stages={tuple(stages)!r}',
+    args = ['--config=configs/demo_clean.py', f'--workdir={workdir}', f'--config.stages={tuple(stages)!r}',
             "--config.eval.benchmarks=('gsm8k','svamp','asdiv')", f'--config.eval.data_dir={data_dir}',
             f'--config.eval.limit={LIMIT}', '--config.eval.batch_size=8', '--config.eval.bucket=32']
     env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1')

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSTEM_PROMPT = 'Please reason step by step.'
 
 
-WORLDS = ('clean',)  # 'habits' joins when its models ship
+WORLDS = ('clean', 'habits')
 # The split each world's shipped accuracy was measured on: the habit world was designed on dev, and its test
 # split is read only by the method's measurements.
 CHECK_SPLIT = {'clean': 'test', 'habits': 'dev'}
