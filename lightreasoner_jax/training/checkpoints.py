@@ -97,18 +97,21 @@ def _shape_mismatch(manager: ocp.CheckpointManager, step: int, expected: dict) -
 
 
 class _SiblingReadFailures(logging.Filter):
-    """Orbax reads a checkpoint's arrays concurrently; when one read fails, asyncio later logs each sibling
-    read's failure with a traceback ('Task exception was never retrieved'), at garbage collection. The first
-    failure is already reported, in one line, as CheckpointUnreadableError."""
+    """Orbax reads a checkpoint's arrays concurrently (TensorStore); when one read fails, asyncio later logs
+    each sibling read's failure with a traceback ('Task exception was never retrieved'), at garbage
+    collection, which may come before or after our one-line CheckpointUnreadableError. Only those records
+    (a never-retrieved TensorStore read error) are dropped; other asyncio errors are still logged."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith('Task exception was never retrieved')
+        message = record.getMessage()
+        return not (message.startswith('Task exception was never retrieved')
+                    and any(mark in message for mark in ('tensorstore', 'OCDBT', '"zarr"')))
+
+
+logging.getLogger('asyncio').addFilter(_SiblingReadFailures())
 
 
 def _unreadable(manager: ocp.CheckpointManager, step: int, error: Exception) -> CheckpointUnreadableError:
-    asyncio_logger = logging.getLogger('asyncio')
-    if not any(isinstance(f, _SiblingReadFailures) for f in asyncio_logger.filters):
-        asyncio_logger.addFilter(_SiblingReadFailures())
     reason = ' '.join(str(error).split())
     reason = reason if len(reason) <= 240 else reason[:240] + '...'
     restart = max((s for s in manager.all_steps() if s < step), default=0)
