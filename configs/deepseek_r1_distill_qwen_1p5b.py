@@ -12,4 +12,7 @@ from lightreasoner_jax.pipeline.config_files import load_sibling
 def get_config() -> ml_collections.ConfigDict:
     c = load_sibling(__file__, 'paper.py')
     c.expert.path = 'DeepSeek-R1-Distill-Qwen-1.5B'    # an HF checkpoint directory (download it first; there is no hub access here)
+    # Its own template (BOS, the system text bare, <｜User｜>...<｜Assistant｜><think>\n) and its EOS: the ChatML
+    # strings are not tokens of its tokenizer.
+    c.expert.stop_tokens = ('<｜end▁of▁sentence｜>',)
     return c

@@ -21,10 +21,17 @@ def get_config() -> ml_collections.ConfigDict:
     c.expert = ml_collections.ConfigDict(dict(
         path='',                    # the model that answers and is tuned, e.g. Qwen2.5-Math-7B
         dtype='bfloat16',           # compute and weight dtype ('float32' for exact CPU runs)
+        # tokens that end an answer besides the EOS ids of the tokenizer, generation_config.json and
+        # config.json: a base model answering in ChatML ends its turn with '<|im_end|>', which is not its EOS
+        stop_tokens=(),
     ))
     c.amateur = ml_collections.ConfigDict(dict(
-        path='',                    # the small contrast model, e.g. Qwen2.5-0.5B (same tokenizer)
+        path='',                    # the small contrast model, e.g. Qwen2.5-0.5B (same BPE vocabulary)
         dtype='bfloat16',
+        # special/added tokens at the same id that differ between the tokenizers (DeepSeek-R1-Distill-Qwen vs
+        # Qwen2.5 at 151643-151649): 'allow' compares the models there by id, as the reference does, with a
+        # warning and the ids in samples/stats.json; 'refuse' stops. Ordinary (BPE) tokens must always agree.
+        special_token_differences='allow',
     ))
 
     # Questions: a hub id (openai/gsm8k) or local .jsonl/.json/.parquet files (path or glob).

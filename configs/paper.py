@@ -20,6 +20,8 @@ def get_config() -> ml_collections.ConfigDict:
     c = load_sibling(__file__, 'default.py')
     c.stages = ('eval_base', 'sample', 'train', 'export', 'eval', 'report')
     c.amateur.path = 'Qwen2.5-0.5B'
+    # Qwen's ChatML ends a turn with <|im_end|>; base models' EOS is <|endoftext|> only (the toolkit's stop words)
+    c.expert.stop_tokens = ('<|im_end|>', '<|endoftext|>')
     c.data.update(dict(source='openai/gsm8k', config_name='main', split='train', limit=1000))
     c.generation.update(dict(max_new_tokens=128, temperature=0.0))
     c.contrast.update(dict(alpha=0.2, beta=0.4))

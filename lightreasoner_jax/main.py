@@ -24,6 +24,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.pipeline import errors, stages, validation
 from lightreasoner_jax.pipeline.hub_models import fetch_hub_models
 from lightreasoner_jax.pipeline.log_setup import quiet_library_logs
+from lightreasoner_jax.pipeline.model_pairs import check_before_stages
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.storage import writing
 
@@ -48,6 +49,7 @@ def run(config, workdir: Workdir) -> None:
     validation.validate(config, processes=jax.process_count())
     stages.check_accepted(config, workdir)
     fetch_hub_models(config)
+    check_before_stages(config, workdir)
     if jax.process_index() == 0:
         with writing(workdir.root, 'the run record (config.json, runs.jsonl)'):
             record_run(config, workdir)

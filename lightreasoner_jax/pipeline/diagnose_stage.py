@@ -13,6 +13,7 @@ import jax
 
 from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.model_pairs import check_pair
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
 from lightreasoner_jax.sampling.diagnostic import contrast_diagnostic
@@ -23,6 +24,7 @@ from lightreasoner_jax.storage import writing
 def run(config, workdir: Workdir, mesh) -> dict:
     start = time.time()
     tokenizer = load_tokenizer(config.expert.path)
+    check_pair(config, tokenizer, warn=False)
     expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
     amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
     questions, _ = settings.questions(config.data)

@@ -5,7 +5,13 @@ traceback."""
 from __future__ import annotations
 
 from lightreasoner_jax.data import DataError
-from lightreasoner_jax.models import CheckpointError, HubModelError, TokenizerMismatchError, UnsupportedModelError
+from lightreasoner_jax.models import (
+    CheckpointError,
+    HubModelError,
+    StopTokenError,
+    TokenizerMismatchError,
+    UnsupportedModelError,
+)
 from lightreasoner_jax.pipeline.stages import StageConfigMismatchError
 from lightreasoner_jax.pipeline.validation import ConfigError
 from lightreasoner_jax.sampling import SampleFileError
@@ -14,7 +20,7 @@ from lightreasoner_jax.training import CheckpointMismatchError, CheckpointUnread
 
 USER_ERRORS = (ConfigError, StageConfigMismatchError, DataError, SampleFileError, CheckpointError,
                CheckpointMismatchError, CheckpointUnreadableError, TokenizerMismatchError, UnsupportedModelError,
-               HubModelError, FileNotFoundError, WriteError)
+               HubModelError, StopTokenError, FileNotFoundError, WriteError)
 EXIT_USER_ERROR = 2
 
 

@@ -58,7 +58,7 @@ def _evaluate_stage(config, load_model: Callable[[], tuple[Transformer, str]], m
                 raise data_lib.DataError(f'{config.eval.data.source}, question {question.id!r}: {err}') from None
     model, where = load_model()
     tokenizer = load_tokenizer(config.expert.path)
-    eos_ids = eos_token_ids(config.expert.path, tokenizer, model.config)
+    eos_ids = settings.stop_ids(config, tokenizer, model.config)
     if config.eval.get('benchmarks'):
         metrics = eval_suite.evaluate_suite(model, tokenizer, suite, specs, mesh, eval_settings, workdir, name,
                                             eos_ids=eos_ids, sampled=sampled_eval(config), info={'model': where})

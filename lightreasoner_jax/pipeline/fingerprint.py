@@ -21,11 +21,15 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 # Dotted paths of fields that change how a stage runs, not what it produces.
-IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'eval.bucket', 'contrast.chunk')
+IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'eval.bucket', 'contrast.chunk',
+                  'amateur.special_token_differences')  # refuses or allows a run; never changes its outputs
 
 
 # Dotted fields that count only under a condition on the (plain) config: settings of one objective.
-CONDITIONAL_FIELDS = {'train.rejection': lambda config: config.get('train', {}).get('objective') == 'rs_sft'}
+CONDITIONAL_FIELDS = {
+    'train.rejection': lambda config: config.get('train', {}).get('objective') == 'rs_sft',
+    'expert.stop_tokens': lambda config: bool(config.get('expert', {}).get('stop_tokens')),  # none: as before it existed
+}
 
 
 def plain(value):

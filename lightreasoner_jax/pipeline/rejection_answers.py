@@ -15,7 +15,7 @@ import jax
 from lightreasoner_jax import json_lines
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.evaluation import EvalSettings
-from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
 from lightreasoner_jax.pipeline.eval_files import answer_to_file
 from lightreasoner_jax.pipeline.workdir import Workdir
@@ -37,7 +37,7 @@ def rejection_records(config, workdir: Workdir, mesh) -> list[SampleRecord]:
     # collective: every process answers (or skips) its share, so none waits on another that has nothing left
     answer_to_file(model, tokenizer, repeated_questions(questions, rejection.samples_per_question), mesh, sampling,
                    workdir.rejection_answers(process, processes),
-                   eos_ids=eos_token_ids(config.expert.path, tokenizer, model.config))
+                   eos_ids=settings.stop_ids(config, tokenizer, model.config))
     shd.sync('rejection-answers-written')
     predictions = json_lines.recover_all(workdir.all_rejection_answers())
     accepted = accepted_answers(questions, predictions)

@@ -6,6 +6,7 @@ file, durably, batch by batch; a rerun skips answered questions. Process 0 write
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -13,11 +14,13 @@ import jax
 from absl import logging
 
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.models import check_tokenizers_compatible, eos_token_ids, load_hf, load_tokenizer
+from lightreasoner_jax.models import load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.model_pairs import check_pair
 from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import sample, sample_stats, store
+from lightreasoner_jax.sampling.special_tokens import special_token_usage
 
 
 def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
@@ -30,10 +33,9 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
                          f'{processes} processes')
 
     tokenizer = load_tokenizer(config.expert.path)
+    special_differences = check_pair(config, tokenizer, warn=False)  # main warned before any stage ran
     expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
     amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
-    shared_vocab = min(expert.config.vocab_size, amateur.config.vocab_size)
-    check_tokenizers_compatible(tokenizer, load_tokenizer(config.amateur.path), shared_vocab)
 
     questions, data_counts = settings.questions(config.data)
     mine = questions[process::processes]
@@ -47,7 +49,7 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     records = sample(expert, amateur, tokenizer, mine, mesh, done=done, contrast=contrast, sampling=sampling,
                      batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
                      system_prompt=config.data.system_prompt or None,
-                     eos_ids=eos_token_ids(config.expert.path, tokenizer, expert.config), seed=gen_cfg.seed,
+                     eos_ids=settings.stop_ids(config, tokenizer, expert.config), seed=gen_cfg.seed,
                      max_prompt_shapes=gen_cfg.max_prompt_shapes,
                      on_batch=lambda rows: store.append_records(path, rows), progress=True)
     generated_tokens = sum(len(r.completion_ids) for r in records)
@@ -57,7 +59,11 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
                  'generated_tokens_this_run': generated_tokens}
     stats = {}
     if process == 0:
-        stats = sample_stats(store.read_samples(workdir.samples_dir), contrast)
+        all_records = store.read_samples(workdir.samples_dir)
+        stats = sample_stats(all_records, contrast)
+        stats['special_token_differences'] = {
+            'ids': [dataclasses.asdict(d) for d in special_differences],
+            'usage': special_token_usage(all_records, [d.id for d in special_differences])}
         stats.update(data=data_counts, this_run=run_stats,
                      tokens_per_s=generated_tokens / max(run_stats['seconds'], 1e-9),
                      questions_per_s=len(todo) / max(run_stats['seconds'], 1e-9))

@@ -11,7 +11,7 @@ from lightreasoner_jax import data as data_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.evaluation import EvalSettings
 from lightreasoner_jax.generation import SamplingConfig
-from lightreasoner_jax.models import LoraConfig
+from lightreasoner_jax.models import LoraConfig, stop_token_ids
 from lightreasoner_jax.sampling import ContrastConfig
 from lightreasoner_jax.scalar_writers import WandbConfig
 from lightreasoner_jax.training import BatchConfig, CheckpointConfig, OptimConfig
@@ -66,3 +66,8 @@ def wandb(config) -> WandbConfig | None:
     """config.logging.wandb, or None for configs without a logging section."""
     section = config.get('logging')
     return from_section(WandbConfig, section.wandb) if section is not None and 'wandb' in section else None
+
+
+def stop_ids(config, tokenizer, model_config) -> tuple[int, ...]:
+    """Where the expert's answers end: its EOS ids and the ids of config.expert.stop_tokens."""
+    return stop_token_ids(config.expert.path, tokenizer, model_config, tuple(config.expert.get('stop_tokens', ())))

@@ -146,6 +146,13 @@ REJECTION_RULES = (Rule('train.rejection.samples_per_question', _int(1), 'an int
                    Rule('train.rejection.seed', _int(0), 'an integer >= 0'))
 
 
+# Checked where present (configs written before these fields existed lack them).
+OPTIONAL_RULES = (
+    Rule('expert.stop_tokens', lambda v: isinstance(v, (tuple, list)) and all(isinstance(t, str) and t for t in v),
+         'a tuple of token strings'),
+    Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"))
+
+
 def used_sections(config) -> set[str]:
     """The config sections the configured stages read."""
     return {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
@@ -198,6 +205,8 @@ def validate(config, processes: int = 1) -> None:
                           "'random_steps' (the KL threshold whose number of steps per answer it draws)")
     if 'train' in sections and config.train.objective == 'rs_sft':
         _check(config, REJECTION_RULES)
+    _check(config, [r for r in OPTIONAL_RULES if r.field.split('.')[0] in sections
+                    and r.field.split('.')[1] in config[r.field.split('.')[0]]])
     if 'eval' in sections:
         _check_eval_sets(config.eval)
     for field in ('generation.batch_size', 'eval.batch_size'):
