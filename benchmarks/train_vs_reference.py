@@ -69,7 +69,8 @@ def write_expert(path: Path):
                       bos_token_id=None, eos_token_id=2, pad_token_id=0).save_pretrained(path)
 
 
-def reference_training(expert_path, records, *, positions_per_update=16, batch_size=8, lr=5e-5, seed=0):
+def reference_training(expert_path, records, *, positions_per_update=16, batch_size=8, lr=5e-5, seed=0,
+                       max_updates=None):
     import peft
     import transformers
     torch.manual_seed(seed)
@@ -82,12 +83,16 @@ def reference_training(expert_path, records, *, positions_per_update=16, batch_s
     order = np.random.RandomState(seed).permutation(len(examples))
     accumulation = positions_per_update // batch_size
     num_updates = len(examples) // positions_per_update
+    if max_updates is not None:  # a subset of the updates (the learning-rate decay still spans the epoch)
+        num_updates_run = min(num_updates, max_updates)
+    else:
+        num_updates_run = num_updates
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, betas=(0.9, 0.999),
                                   eps=1e-8, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / num_updates))
     vocab = model.config.vocab_size
     losses = []
-    for update in range(num_updates):
+    for update in range(num_updates_run):
         for micro in range(accumulation):
             start = (update * accumulation + micro) * batch_size
             batch = [examples[i] for i in order[start:start + batch_size]]
@@ -108,7 +113,7 @@ def reference_training(expert_path, records, *, positions_per_update=16, batch_s
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
-    return num_updates, losses
+    return num_updates_run, losses
 
 
 def our_training(root: Path, mode: str, num_updates: int, name: str, timer: CompileTimer):

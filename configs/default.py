@@ -13,6 +13,8 @@ def get_config() -> ml_collections.ConfigDict:
     # 'stage:variant' for the variants below. Finished stages are skipped when rerun.
     c.stages = ('eval_base', 'sample', 'train', 'export', 'eval', 'report')
     c.coordinator_address = ''      # multi-host: coordinator 'host:port'; empty = auto-detect / single host
+    c.compilation_cache_dir = ''    # JAX's persistent compilation cache: '' = ~/.cache/lightreasoner_jax/... (a
+                                    # gs:// workdir: <workdir>/jax_compilation_cache), a path, or 'off'
 
     # Device mesh ('data', 'fsdp', 'tensor'); one axis may be -1 to take the remaining devices.
     c.mesh = ml_collections.ConfigDict(dict(data=1, fsdp=-1, tensor=1))
@@ -69,7 +71,10 @@ def get_config() -> ml_collections.ConfigDict:
         beta=0.4,                   # keep a step when KL(p_E || p_A) >= beta
         top_k=32,                   # at most this many plausible tokens stored per step
         first_step=1,               # first candidate step (1: the first answer token is never kept)
-        chunk=32,                   # steps whose [B, chunk, V] logits exist at once while scoring
+        chunk=32,                   # steps whose [B, chunk, V] logits exist at once while re-scoring
+        rescore=False,              # False: the contrast is computed inside the decode loop (the amateur
+                                    # decodes in lockstep); True: both models re-score each finished answer
+                                    # teacher-forced (the records agree to float rounding, ~1e-6)
     ))
 
     # Fine-tuning (train stage) on workdir/samples.

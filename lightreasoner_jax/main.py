@@ -19,7 +19,7 @@ import jax
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from lightreasoner_jax import json_lines
+from lightreasoner_jax import compile_cache, json_lines
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.pipeline import errors, stages, validation
 from lightreasoner_jax.pipeline.hub_models import fetch_hub_models
@@ -50,6 +50,7 @@ def run(config, workdir: Workdir) -> None:
     stages.check_accepted(config, workdir)
     fetch_hub_models(config)
     check_before_stages(config, workdir)
+    compile_cache.enable(config.get('compilation_cache_dir', ''), str(workdir.root))
     if jax.process_index() == 0:
         with writing(workdir.root, 'the run record (config.json, runs.jsonl)'):
             record_run(config, workdir)

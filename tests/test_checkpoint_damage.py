@@ -95,5 +95,12 @@ def test_sibling_read_failures_are_not_logged_but_other_asyncio_errors_are(tmp_p
 
     leave_one_unretrieved('OUT_OF_RANGE: Error opening "zarr" driver: Error reading "a/.zarray" in OCDBT database')
     assert 'never retrieved' not in caplog.text
+
+    async def bare_future():  # asyncio words it 'Future exception ...' for a future that is not a task
+        asyncio.get_running_loop().create_future().set_exception(
+            ValueError('OUT_OF_RANGE: Error reading "b/.zarray" in OCDBT database'))
+    asyncio.run(bare_future())
+    gc.collect()
+    assert 'never retrieved' not in caplog.text
     leave_one_unretrieved('something else went wrong')
     assert 'never retrieved' in caplog.text and 'something else went wrong' in caplog.text

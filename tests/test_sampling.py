@@ -135,6 +135,23 @@ def test_sharded_run_gives_the_same_records(pair, full_run, tmp_path):
                                    np.concatenate(b.target_weights or [[]]), atol=1e-5)
 
 
+def test_rescoring_after_decoding_gives_the_records_of_the_in_loop_contrast(pair, full_run, tmp_path):
+    root, _ = pair
+    workdir, _ = full_run
+    sample_stage.run(pipeline_config(root, **{'contrast.rescore': True}), Workdir(tmp_path),
+                     shd.make_mesh(data=1, fsdp=-1, tensor=1))
+    rescored = by_id(samples_lib.read_samples(tmp_path / 'samples'))
+    in_loop = by_id(samples_lib.read_samples(workdir / 'samples'))
+    assert rescored.keys() == in_loop.keys() and sum(len(r.steps) for r in in_loop.values()) > 0
+    for key in rescored:
+        a, b = rescored[key], in_loop[key]
+        assert a.completion_ids == b.completion_ids and a.steps == b.steps and a.target_ids == b.target_ids
+        np.testing.assert_allclose(a.candidate_kl, b.candidate_kl, atol=1e-5)
+        for field in ('kl', 'target_weights', 'expert_weights'):
+            np.testing.assert_allclose(np.concatenate([np.ravel(x) for x in getattr(a, field)] or [[]]),
+                                       np.concatenate([np.ravel(x) for x in getattr(b, field)] or [[]]), atol=1e-5)
+
+
 def test_mismatched_tokenizers_are_refused(pair, tmp_path):
     root, _ = pair
     import shutil

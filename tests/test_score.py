@@ -106,11 +106,12 @@ def test_scorer_sharded_equals_single_device(pair):
         np.testing.assert_allclose(x, y, atol=1e-5)
 
 
+@pytest.mark.parametrize('rescore', [False, True], ids=['in_decode_loop', 'rescore_from_prompt_cache'])
 @pytest.mark.parametrize('first_step', [0, 1])
-def test_sample_step_reusing_the_prompt_cache_equals_generate_then_score(pair, first_step):
+def test_sample_step_equals_generate_then_score(pair, first_step, rescore):
     _, _, expert, amateur = pair
     mesh = shd.make_mesh(data=1, fsdp=1, tensor=1, devices=jax.devices()[:1])
-    config = ContrastConfig(alpha=0.2, beta=0.5, top_k=16, chunk=4, first_step=first_step)
+    config = ContrastConfig(alpha=0.2, beta=0.5, top_k=16, chunk=4, first_step=first_step, rescore=rescore)
     sampling = SamplingConfig(max_new_tokens=MAX_NEW)
     prompts = PROMPTS[:3]  # and one dummy row
     step = SampleStep(expert, amateur, mesh, sampling=sampling, contrast=config, eos_ids=(7,), pad_id=0,
@@ -139,9 +140,10 @@ def test_sample_step_reusing_the_prompt_cache_equals_generate_then_score(pair, f
     assert step.trace_count == 1  # the same bucket reuses the compiled step
 
 
-def test_sample_step_sharded_equals_single_device(pair):
+@pytest.mark.parametrize('rescore', [False, True], ids=['in_decode_loop', 'rescore'])
+def test_sample_step_sharded_equals_single_device(pair, rescore):
     _, _, expert, amateur = pair
-    config = ContrastConfig(beta=0.8, top_k=8, chunk=4)
+    config = ContrastConfig(beta=0.8, top_k=8, chunk=4, rescore=rescore)
     kwargs = dict(sampling=SamplingConfig(max_new_tokens=6), contrast=config, eos_ids=(7,), pad_id=0, batch_size=8)
     single = SampleStep(expert, amateur, shd.make_mesh(1, 1, 1, devices=jax.devices()[:1]), **kwargs)
     sharded = SampleStep(expert, amateur, shd.make_mesh(data=2, fsdp=2, tensor=2), **kwargs)
@@ -150,3 +152,26 @@ def test_sample_step_sharded_equals_single_device(pair):
     assert a_answers == b_answers
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, atol=1e-5)
+
+
+def test_the_in_loop_contrast_never_holds_a_batch_by_steps_by_vocab_buffer():
+    # Compiled temporaries at V=4096, 8 rows x 64 steps: a [B, T, V] float32 buffer alone is 8 MiB.
+    from lightreasoner_jax.models import ModelConfig, Transformer
+    from lightreasoner_jax.sampling import sample_step
+
+    def model(seed, layers):
+        return Transformer(ModelConfig(model_type='qwen2', vocab_size=4096, hidden_size=32, intermediate_size=64,
+                                       num_layers=layers, num_heads=4, num_kv_heads=2, head_dim=8, qkv_bias=True,
+                                       tie_word_embeddings=True, eos_token_ids=(2,)), rngs=nnx.Rngs(seed))
+    expert, amateur = model(0, 2), model(1, 1)
+    ids, mask = jnp.ones((8, 16), jnp.int32), jnp.ones((8, 16), bool)
+    sampling = SamplingConfig(max_new_tokens=64)
+
+    def temp_bytes(config):
+        step = nnx.jit(lambda e, a, i, m: sample_step(e, a, i, m, jax.random.key(0), sampling=sampling,
+                                                      contrast=config, eos_ids=(2,), pad_id=0))
+        return step.lower(expert, amateur, ids, mask).compile().memory_analysis().temp_size_in_bytes
+    full = 8 * 64 * 4096 * 4
+    in_loop = temp_bytes(ContrastConfig(top_k=8))
+    rescored_whole = temp_bytes(ContrastConfig(top_k=8, chunk=64, rescore=True))
+    assert in_loop < full / 4 < full <= rescored_whole  # the measure can see such a buffer when there is one

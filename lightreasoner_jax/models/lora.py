@@ -67,7 +67,7 @@ class LoRA(nnx.Module):
             keep = jax.random.bernoulli(dropout_rng, 1.0 - self.dropout, xf.shape)
             xf = jnp.where(keep, xf / (1.0 - self.dropout), 0.0)
         low_rank = jnp.tensordot(xf, self.a[...], axes=self.num_in_dims)
-        return (jnp.tensordot(low_rank, self.b[...], axes=1) * self.scale).astype(x.dtype)
+        return jnp.tensordot(low_rank, self.b[...], axes=1) * self.scale  # float32; the projection rounds
 
     def delta(self) -> jax.Array:
         """B·A·alpha/r in the kernel's layout [*in, *out], float32."""

@@ -44,10 +44,13 @@ class Projection(nnx.Module):
         self.lora = nnx.data(None)  # a models.lora.LoRA once `add_lora` attaches one
 
     def __call__(self, x: jax.Array, dropout_rng: jax.Array | None = None) -> jax.Array:
-        out = jnp.einsum(self.einsum, x, self.kernel[...].astype(x.dtype))
+        # Accumulate in float32 whatever the operands' dtype (as cuBLAS and torch's bf16 GEMMs do), add the
+        # bias and the adapter there, and round once. For bf16 on CPU this is also ~1.8x faster than a
+        # bf16-output einsum, which XLA:CPU runs through a slower path.
+        out = jnp.einsum(self.einsum, x, self.kernel[...].astype(x.dtype), preferred_element_type=jnp.float32)
         if self.bias is not None:
-            out = out + self.bias[...].astype(x.dtype)
+            out = out + self.bias[...].astype(jnp.float32)
         if self.lora is not None:
             key = None if dropout_rng is None else jax.random.fold_in(dropout_rng, PROJECTIONS.index(self.name))
             out = out + self.lora(x, key)
-        return out
+        return out.astype(x.dtype)

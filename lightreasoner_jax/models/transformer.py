@@ -124,7 +124,7 @@ def dot_product_attention(q, k, v, mask, scale, impl: str):
     logits = logits.reshape(B, K, T, N // K, -1)
     logits = jnp.where(mask[:, :, :, None], logits, jnp.finfo(jnp.float32).min)
     probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype).reshape(B, K, T * (N // K), -1)
-    out = jnp.einsum('BKQS,BKSH->BKQH', probs, v)  # [B,K,TG,H]
+    out = jnp.einsum('BKQS,BKSH->BKQH', probs, v, preferred_element_type=jnp.float32).astype(v.dtype)  # [B,K,TG,H]
     return jnp.swapaxes(out.reshape(B, K, T, N // K, H), 1, 2).reshape(B, T, N, H)
 
 

@@ -29,6 +29,9 @@ IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'e
 CONDITIONAL_FIELDS = {
     'train.rejection': lambda config: config.get('train', {}).get('objective') == 'rs_sft',
     'expert.stop_tokens': lambda config: bool(config.get('expert', {}).get('stop_tokens')),  # none: as before it existed
+    # Both modes give the same records to float rounding; only the non-default one is recorded, so a workdir
+    # sampled before the in-loop contrast existed still resumes.
+    'contrast.rescore': lambda config: bool(config.get('contrast', {}).get('rescore')),
 }
 
 

@@ -150,7 +150,8 @@ REJECTION_RULES = (Rule('train.rejection.samples_per_question', _int(1), 'an int
 OPTIONAL_RULES = (
     Rule('expert.stop_tokens', lambda v: isinstance(v, (tuple, list)) and all(isinstance(t, str) and t for t in v),
          'a tuple of token strings'),
-    Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"))
+    Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"),
+    Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'))
 
 
 def used_sections(config) -> set[str]:
@@ -209,6 +210,9 @@ def validate(config, processes: int = 1) -> None:
                     and r.field.split('.')[1] in config[r.field.split('.')[0]]])
     if 'eval' in sections:
         _check_eval_sets(config.eval)
+    if not isinstance(config.get('compilation_cache_dir', ''), str):
+        raise ConfigError(f'config.compilation_cache_dir = {config.compilation_cache_dir!r}: must be a path, '
+                          "'' (the default) or 'off'")
     for field in ('generation.batch_size', 'eval.batch_size'):
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '

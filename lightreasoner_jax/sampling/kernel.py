@@ -25,7 +25,8 @@ class ContrastConfig:
     beta: float = 0.4       # keep a step when KL(p_E || p_A) >= beta
     top_k: int = 32         # cap on the plausible tokens stored per step
     first_step: int = 1     # first candidate step; 1 as the reference (the first token is not a candidate)
-    chunk: int = 32         # completion steps whose logits are materialised at once
+    chunk: int = 32         # completion steps whose logits are materialised at once (rescore only)
+    rescore: bool = False   # score the answer teacher-forced after decoding, not inside the decode loop
 
 
 class ContrastResult(NamedTuple):

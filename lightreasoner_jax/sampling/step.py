@@ -1,10 +1,10 @@
-"""One jitted step of the sample stage: the expert answers a batch of prompts and both models score
-the answers, in one compiled function per prompt-length bucket.
+"""One jitted step of the sample stage: the expert answers a batch of prompts and the contrast is
+computed, in one compiled function per prompt-length bucket.
 
-Fusing the two lets scoring start from the expert's prompt cache that generation leaves behind
-(`score(..., expert_prompt_cache=...)`): the expert's teacher-forced forward covers only the answer,
-and the prompt is computed once instead of twice. The answers' logits are still recomputed teacher-
-forced, never kept from decoding.
+By default the contrast is computed inside the decode loop (`generate_with_contrast`: the amateur decodes
+in lockstep). With `contrast.rescore` both models score the finished answers teacher-forced instead; the
+expert's forward then starts from the prompt cache that generation leaves behind
+(`score(..., expert_prompt_cache=...)`), so the prompt is computed once, not twice.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.generation import Generation, PromptBatcher, SamplingConfig, generate_with_cache
 from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import Transformer
+from lightreasoner_jax.sampling.decode_contrast import generate_with_contrast
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult
 from lightreasoner_jax.sampling.scoring import contrast_shardings, score
 
@@ -26,6 +27,9 @@ def sample_step(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array
                 rng: jax.Array, *, sampling: SamplingConfig, contrast: ContrastConfig, eos_ids: Sequence[int],
                 pad_id: int) -> tuple[Generation, ContrastResult]:
     """prompt_ids/prompt_mask [B, P] left-padded -> (the expert's answers, their contrast). Jittable."""
+    if not contrast.rescore:
+        return generate_with_contrast(expert, amateur, prompt_ids, prompt_mask, rng, sampling=sampling,
+                                      contrast_config=contrast, eos_ids=eos_ids, pad_id=pad_id)
     generation, cache = generate_with_cache(expert, prompt_ids, prompt_mask, rng, sampling=sampling,
                                             eos_ids=eos_ids, pad_id=pad_id)
     result = score(expert, amateur, prompt_ids, prompt_mask, generation.tokens, generation.lengths, contrast,

@@ -98,13 +98,17 @@ def _shape_mismatch(manager: ocp.CheckpointManager, step: int, expected: dict) -
 
 class _SiblingReadFailures(logging.Filter):
     """Orbax reads a checkpoint's arrays concurrently (TensorStore); when one read fails, asyncio later logs
-    each sibling read's failure with a traceback ('Task exception was never retrieved'), at garbage
+    each sibling read's failure with a traceback ('Task/Future exception was never retrieved'), at garbage
     collection, which may come before or after our one-line CheckpointUnreadableError. Only those records
     (a never-retrieved TensorStore read error) are dropped; other asyncio errors are still logged."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not (message.startswith('Task exception was never retrieved')
+        if record.exc_info and record.exc_info[1] is not None:
+            message += '\n' + str(record.exc_info[1])
+        # asyncio says 'Task ...' for a coroutine's task and 'Future ...' for a bare future (which
+        # TensorStore's reads can be).
+        return not (message.startswith(('Task exception was never retrieved', 'Future exception was never retrieved'))
                     and any(mark in message for mark in ('tensorstore', 'OCDBT', '"zarr"')))
 
 

@@ -1,0 +1,83 @@
+"""The contrast inside the decode loop: the amateur decodes in lockstep with the expert (its own
+prefill and KV cache, fed the expert's chosen tokens), and at every step the kernel turns the two
+models' next-token logits into KL, selection and top-K targets.
+
+This is what the reference does with `generate`'s own scores, and it needs no teacher-forced
+re-scoring pass: the expert's decode logits are used once, and no [B, T, V] buffer ever exists (the
+outputs are [B, T] and [B, T, K]). Step t's contrast uses the distributions that predict token t, so
+the result equals `score` over the same answer up to float rounding (different matmul shapes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+
+from lightreasoner_jax.generation import Generation, SamplingConfig, next_token
+from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
+from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
+
+
+def empty_result(batch: int, steps: int, top_k: int) -> ContrastResult:
+    """Zeros of a ContrastResult's shapes; steps after every row has stopped stay so."""
+    def zeros(shape, dtype):
+        return jnp.zeros(shape, dtype)
+    return ContrastResult(zeros((batch, steps), jnp.float32), zeros((batch, steps), bool),
+                          zeros((batch, steps, top_k), jnp.int32), zeros((batch, steps, top_k), jnp.float32),
+                          zeros((batch, steps), jnp.int32), zeros((batch, steps, top_k), jnp.float32))
+
+
+def prefill(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, new_tokens: int
+            ) -> tuple[jax.Array, KVCache]:
+    """(logits [B, V] f32 predicting the first answer token, a cache of P + new_tokens slots). The
+    prefill attends over the prompt's P slots only; decoding writes after them."""
+    B, P = prompt_ids.shape
+    hidden, cache = model(prompt_ids, padded_positions(prompt_mask), prompt_mask, KVCache.init(model.config, B, P))
+    return model.logits(hidden[:, -1]), cache.extended(new_tokens)
+
+
+def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array,
+                           prompt_mask: jax.Array, rng: jax.Array, *, sampling: SamplingConfig,
+                           contrast_config: ContrastConfig, eos_ids: Sequence[int], pad_id: int
+                           ) -> tuple[Generation, ContrastResult]:
+    """prompt_ids/prompt_mask [B, P] left-padded -> (the expert's answers, their contrast). Jittable.
+
+    Decoding is exactly `generate`'s (same tokens, same PRNG use); a row's step t is a candidate when the
+    row had not stopped before it and t >= first_step, as `score`'s `valid`.
+    """
+    B = prompt_ids.shape[0]
+    N = sampling.max_new_tokens
+    c = contrast_config
+    expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, N)
+    amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, N)
+    eos = jnp.asarray(list(eos_ids) or [-1], jnp.int32)
+    ones = jnp.ones((B, 1), bool)
+
+    def cond(carry):
+        step, _, done, *_ = carry
+        return (step < N) & ~jnp.all(done)
+
+    def body(carry):
+        step, tokens, done, lengths, caches, logits, position, result = carry
+        expert_logits, amateur_logits = logits
+        valid = ~done & (step >= c.first_step)
+        at_step = contrast(expert_logits[:, None], amateur_logits[:, None], alpha=c.alpha, beta=c.beta,
+                           top_k=c.top_k, valid=valid[:, None])
+        result = jax.tree.map(lambda buffer, x: jax.lax.dynamic_update_slice_in_dim(buffer, x, step, axis=1),
+                              result, at_step)
+        token = jnp.where(done, pad_id, next_token(expert_logits, jax.random.fold_in(rng, step), sampling))
+        tokens = jax.lax.dynamic_update_slice_in_dim(tokens, token[:, None], step, axis=1)
+        lengths = lengths + (~done).astype(jnp.int32)
+        done = done | jnp.isin(token, eos)
+        expert_hidden, expert_cache = expert(token[:, None], position[:, None], ones, caches[0])
+        amateur_hidden, amateur_cache = amateur(token[:, None], position[:, None], ones, caches[1])
+        logits = (expert.logits(expert_hidden[:, 0]), amateur.logits(amateur_hidden[:, 0]))
+        return step + 1, tokens, done, lengths, (expert_cache, amateur_cache), logits, position + 1, result
+
+    carry = (jnp.zeros((), jnp.int32), jnp.full((B, N), pad_id, jnp.int32), jnp.zeros((B,), bool),
+             jnp.zeros((B,), jnp.int32), (expert_cache, amateur_cache), (expert_logits, amateur_logits),
+             padded_positions(prompt_mask)[:, -1] + 1, empty_result(B, N, c.top_k))
+    _, tokens, _, lengths, _, _, _, result = jax.lax.while_loop(cond, body, carry)
+    return Generation(tokens, lengths), result
