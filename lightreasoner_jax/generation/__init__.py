@@ -4,9 +4,11 @@ from lightreasoner_jax.generation.decode import (
                                                    Generation,
                                                    Generator,
                                                    SamplingConfig,
+                                                   choose_token,
                                                    generate,
                                                    generate_with_cache,
                                                    next_token,
+                                                   prefill,
 )
 from lightreasoner_jax.generation.prompt_batches import (
                                                    PromptBatcher,
@@ -16,5 +18,6 @@ from lightreasoner_jax.generation.prompt_batches import (
                                                    left_pad,
 )
 
-__all__ = ['Generation', 'Generator', 'SamplingConfig', 'generate', 'generate_with_cache', 'next_token',
+__all__ = ['Generation', 'Generator', 'SamplingConfig', 'choose_token', 'generate', 'generate_with_cache',
+           'next_token', 'prefill',
            'PromptBatcher', 'batches_by_length', 'bucket_length', 'collective_batches', 'left_pad']

@@ -74,15 +74,9 @@ def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: 
                         ) -> tuple[Generation, KVCache]:
     """As `generate`, and the final KV cache [B, ., P + max_new_tokens, .]: slots [0, P) still hold the
     prompt's keys and values from prefill (decode writes only after them), so scoring can reuse them."""
-    B, P = prompt_ids.shape
+    B = prompt_ids.shape[0]
     N = sampling.max_new_tokens
-    positions = padded_positions(prompt_mask)
-    # Prefill into a cache of exactly P slots (its attention spans the prompt, not the N empty slots
-    # after it), then grow the cache for decoding.
-    hidden, cache = model(prompt_ids, positions, prompt_mask, KVCache.init(model.config, B, P))
-    cache = cache.extended(N)
-    logits = model.logits(hidden[:, -1])
-    eos = jnp.asarray(list(eos_ids) or [-1], jnp.int32)
+    logits, cache = prefill(model, prompt_ids, prompt_mask, N)
 
     def cond(carry):
         step, _, done, *_ = carry
@@ -90,18 +84,37 @@ def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: 
 
     def body(carry):
         step, tokens, done, lengths, cache, logits, next_position = carry
-        token = next_token(logits, jax.random.fold_in(rng, step), sampling)
-        token = jnp.where(done, pad_id, token)
-        tokens = jax.lax.dynamic_update_slice_in_dim(tokens, token[:, None], step, axis=1)
-        lengths = lengths + (~done).astype(jnp.int32)
-        done = done | jnp.isin(token, eos)
+        token, tokens, done, lengths = choose_token(step, logits, tokens, done, lengths, rng, sampling=sampling,
+                                                    eos_ids=eos_ids, pad_id=pad_id)
         hidden, cache = model(token[:, None], next_position[:, None], jnp.ones((B, 1), bool), cache)
         return step + 1, tokens, done, lengths, cache, model.logits(hidden[:, 0]), next_position + 1
 
     carry = (jnp.zeros((), jnp.int32), jnp.full((B, N), pad_id, jnp.int32), jnp.zeros((B,), bool),
-             jnp.zeros((B,), jnp.int32), cache, logits, positions[:, -1] + 1)
+             jnp.zeros((B,), jnp.int32), cache, logits, padded_positions(prompt_mask)[:, -1] + 1)
     _, tokens, _, lengths, cache, *_ = jax.lax.while_loop(cond, body, carry)
     return Generation(tokens, lengths), cache
+
+
+def prefill(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, new_tokens: int
+            ) -> tuple[jax.Array, KVCache]:
+    """(logits [B, V] f32 predicting the first answer token, a cache of P + new_tokens slots). The prefill
+    runs in a cache of exactly P slots (its attention spans the prompt, not the empty slots after it);
+    the cache then grows for decoding, which writes after the prompt."""
+    B, P = prompt_ids.shape
+    hidden, cache = model(prompt_ids, padded_positions(prompt_mask), prompt_mask, KVCache.init(model.config, B, P))
+    return model.logits(hidden[:, -1]), cache.extended(new_tokens)
+
+
+def choose_token(step: jax.Array, logits: jax.Array, tokens: jax.Array, done: jax.Array, lengths: jax.Array,
+                 rng: jax.Array, *, sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int
+                 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """One decode step's bookkeeping: (token [B], tokens [B, N] with it written at `step`, done, lengths).
+    Rows already done get `pad_id`; a row is done once it has produced an EOS id."""
+    token = jnp.where(done, pad_id, next_token(logits, jax.random.fold_in(rng, step), sampling))
+    tokens = jax.lax.dynamic_update_slice_in_dim(tokens, token[:, None], step, axis=1)
+    lengths = lengths + (~done).astype(jnp.int32)
+    done = done | jnp.isin(token, jnp.asarray(list(eos_ids) or [-1], jnp.int32))
+    return token, tokens, done, lengths
 
 
 class Generator(PromptBatcher):

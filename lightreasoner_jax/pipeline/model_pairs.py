@@ -17,6 +17,7 @@ from lightreasoner_jax.models import (
     local_dir,
     token_ids,
 )
+from lightreasoner_jax.pipeline import settings
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 
@@ -26,10 +27,6 @@ PAIR_STAGES = ('sample', 'diagnose')
 
 def special_token_policy(config) -> str:
     return config.amateur.get('special_token_differences', 'allow')
-
-
-def stop_tokens(config) -> tuple[str, ...]:
-    return tuple(config.expert.get('stop_tokens', ()))
 
 
 def check_pair(config, expert_tokenizer=None, *, warn: bool = True) -> tuple[SpecialTokenDifference, ...]:
@@ -46,8 +43,15 @@ def check_pair(config, expert_tokenizer=None, *, warn: bool = True) -> tuple[Spe
 
 
 def check_before_stages(config, workdir: Workdir) -> None:
-    """Every configured stage's expert/amateur pair and stop tokens (variants with their overrides), once each."""
-    seen = set()
+    """Every configured stage's expert/amateur pair and stop tokens (variants with their overrides), once each;
+    each expert tokenizer is read once."""
+    seen, tokenizers = set(), {}
+
+    def expert_tokenizer(path):
+        if path not in tokenizers:
+            tokenizers[path] = load_tokenizer(path)
+        return tokenizers[path]
+
     for stage in config.stages:
         name, _ = split_name(stage)
         stage_config = stage_context(config, workdir, stage)[0]
@@ -55,10 +59,10 @@ def check_before_stages(config, workdir: Workdir) -> None:
             key = ('pair', stage_config.expert.path, stage_config.amateur.path, special_token_policy(stage_config))
             if key not in seen:
                 seen.add(key)
-                check_pair(stage_config)
+                check_pair(stage_config, expert_tokenizer(stage_config.expert.path))
         if 'expert' not in stage_config:  # model_check works on its own checkpoint
             continue
-        tokens = stop_tokens(stage_config)
+        tokens = settings.stop_tokens(stage_config)
         if tokens and name != 'report' and ('stop', stage_config.expert.path, tokens) not in seen:
             seen.add(('stop', stage_config.expert.path, tokens))
-            token_ids(load_tokenizer(stage_config.expert.path), tokens, stage_config.expert.path)
+            token_ids(expert_tokenizer(stage_config.expert.path), tokens, stage_config.expert.path)

@@ -68,6 +68,11 @@ def wandb(config) -> WandbConfig | None:
     return from_section(WandbConfig, section.wandb) if section is not None and 'wandb' in section else None
 
 
+def stop_tokens(config) -> tuple[str, ...]:
+    """config.expert.stop_tokens (configs written before it existed have none)."""
+    return tuple(config.expert.get('stop_tokens', ()))
+
+
 def stop_ids(config, tokenizer, model_config) -> tuple[int, ...]:
     """Where the expert's answers end: its EOS ids and the ids of config.expert.stop_tokens."""
-    return stop_token_ids(config.expert.path, tokenizer, model_config, tuple(config.expert.get('stop_tokens', ())))
+    return stop_token_ids(config.expert.path, tokenizer, model_config, stop_tokens(config))

@@ -15,27 +15,16 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from lightreasoner_jax.generation import Generation, SamplingConfig, next_token
-from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
+from lightreasoner_jax.generation import Generation, SamplingConfig, choose_token, prefill
+from lightreasoner_jax.models.transformer import Transformer, padded_positions
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
 
 
 def empty_result(batch: int, steps: int, top_k: int) -> ContrastResult:
     """Zeros of a ContrastResult's shapes; steps after every row has stopped stay so."""
-    def zeros(shape, dtype):
-        return jnp.zeros(shape, dtype)
-    return ContrastResult(zeros((batch, steps), jnp.float32), zeros((batch, steps), bool),
-                          zeros((batch, steps, top_k), jnp.int32), zeros((batch, steps, top_k), jnp.float32),
-                          zeros((batch, steps), jnp.int32), zeros((batch, steps, top_k), jnp.float32))
-
-
-def prefill(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, new_tokens: int
-            ) -> tuple[jax.Array, KVCache]:
-    """(logits [B, V] f32 predicting the first answer token, a cache of P + new_tokens slots). The
-    prefill attends over the prompt's P slots only; decoding writes after them."""
-    B, P = prompt_ids.shape
-    hidden, cache = model(prompt_ids, padded_positions(prompt_mask), prompt_mask, KVCache.init(model.config, B, P))
-    return model.logits(hidden[:, -1]), cache.extended(new_tokens)
+    return ContrastResult(jnp.zeros((batch, steps), jnp.float32), jnp.zeros((batch, steps), bool),
+                          jnp.zeros((batch, steps, top_k), jnp.int32), jnp.zeros((batch, steps, top_k), jnp.float32),
+                          jnp.zeros((batch, steps), jnp.int32), jnp.zeros((batch, steps, top_k), jnp.float32))
 
 
 def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array,
@@ -52,7 +41,6 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids
     c = contrast_config
     expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, N)
     amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, N)
-    eos = jnp.asarray(list(eos_ids) or [-1], jnp.int32)
     ones = jnp.ones((B, 1), bool)
 
     def cond(carry):
@@ -67,10 +55,8 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids
                            top_k=c.top_k, valid=valid[:, None])
         result = jax.tree.map(lambda buffer, x: jax.lax.dynamic_update_slice_in_dim(buffer, x, step, axis=1),
                               result, at_step)
-        token = jnp.where(done, pad_id, next_token(expert_logits, jax.random.fold_in(rng, step), sampling))
-        tokens = jax.lax.dynamic_update_slice_in_dim(tokens, token[:, None], step, axis=1)
-        lengths = lengths + (~done).astype(jnp.int32)
-        done = done | jnp.isin(token, eos)
+        token, tokens, done, lengths = choose_token(step, expert_logits, tokens, done, lengths, rng,
+                                                    sampling=sampling, eos_ids=eos_ids, pad_id=pad_id)
         expert_hidden, expert_cache = expert(token[:, None], position[:, None], ones, caches[0])
         amateur_hidden, amateur_cache = amateur(token[:, None], position[:, None], ones, caches[1])
         logits = (expert.logits(expert_hidden[:, 0]), amateur.logits(amateur_hidden[:, 0]))
