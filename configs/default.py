@@ -28,6 +28,11 @@ def get_config() -> ml_collections.ConfigDict:
         stop_tokens=(),
     ))
     c.amateur = ml_collections.ConfigDict(dict(
+        # 'model': a separate small model at `path` (the paper's pairs); 'early_exit': the expert's own first
+        # `layers` layers, then its final norm and LM head (no second model; computed in the expert's own
+        # pass); 'checkpoint': an earlier checkpoint of the expert at `path` (its architecture is checked)
+        kind='model',
+        layers=0,                   # early_exit: how many of the expert's layers the amateur has
         path='',                    # the small contrast model, e.g. Qwen2.5-0.5B (same BPE vocabulary)
         dtype='bfloat16',
         # special/added tokens at the same id that differ between the tokenizers (DeepSeek-R1-Distill-Qwen vs

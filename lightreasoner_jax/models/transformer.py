@@ -195,7 +195,23 @@ class Transformer(nnx.Module):
         [cache.length, cache.length + T) (prefill or single-token decode) and the updated cache
         is returned. Returns hidden [B,T,D] in config.dtype.
         """
+        hidden, _, cache = self.forward(input_ids, positions, attention_mask_, cache, dropout_rng)
+        return hidden, cache
+
+    def forward(self, input_ids: jax.Array, positions: jax.Array, attention_mask_: jax.Array,
+                cache: KVCache | None = None, dropout_rng: jax.Array | None = None, *,
+                exit_layer: int | None = None, stop_at_exit: bool = False
+                ) -> tuple[jax.Array | None, jax.Array | None, KVCache | None]:
+        """`__call__` that also returns the early exit: (hidden, exit_hidden, cache), exit_hidden the final
+        norm of the residual stream after the first `exit_layer` layers (None without one).
+
+        stop_at_exit: run only those layers (hidden is then None and the cache holds exit_layer layers),
+        the expert's first layers as a model of their own (models/early_exit.py).
+        """
         c = self.config
+        if exit_layer is not None and not 1 <= exit_layer <= c.num_layers:
+            raise ValueError(f'exit_layer must be in [1, {c.num_layers}], got {exit_layer}')
+        layers = list(self.layers)[:exit_layer] if stop_at_exit else list(self.layers)
         T = input_ids.shape[1]
         x = jnp.take(self.embedding[...], input_ids, axis=0).astype(c.dtype)
         x = constrain(x, ('batch', 'length', 'activation_embed'))
@@ -210,18 +226,20 @@ class Transformer(nnx.Module):
             key_slots = jnp.arange(cache.max_length)
             key_valid = jax.lax.dynamic_update_slice_in_dim(cache.valid, attention_mask_.astype(bool), start, axis=1)
         masks = {w: attention_mask(key_valid, query_slots, key_slots, w) for w in set(c.sliding_windows)}
-        new_keys, new_values = [], []
-        for i, layer in enumerate(self.layers):
+        new_keys, new_values, exit_hidden = [], [], None
+        for i, layer in enumerate(layers):
             layer_kv = None if cache is None else (cache.keys[i], cache.values[i])
             layer_rng = None if dropout_rng is None else jax.random.fold_in(dropout_rng, i)
             x, kv = layer(x, sin, cos, masks[c.sliding_windows[i]], layer_kv, start, layer_rng)
             if kv is not None:
                 new_keys.append(constrain(kv[0], CACHE_LOGICAL_AXES))
                 new_values.append(constrain(kv[1], CACHE_LOGICAL_AXES))
-        hidden = self.final_norm(x)
+            if i + 1 == exit_layer:
+                exit_hidden = self.final_norm(x)
+        hidden = None if stop_at_exit else self.final_norm(x)
         if cache is None:
-            return hidden, None
-        return hidden, KVCache(tuple(new_keys), tuple(new_values), key_valid, start + T)
+            return hidden, exit_hidden, None
+        return hidden, exit_hidden, KVCache(tuple(new_keys), tuple(new_values), key_valid, start + T)
 
     def head_weight(self) -> nnx.Param:
         return self.embedding if self.config.tie_word_embeddings else self.lm_head

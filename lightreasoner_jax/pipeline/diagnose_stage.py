@@ -13,6 +13,7 @@ import jax
 
 from lightreasoner_jax.models import eos_token_ids, load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.amateurs import load_amateur, needs_tokenizer_check
 from lightreasoner_jax.pipeline.model_pairs import check_pair
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
@@ -24,9 +25,10 @@ from lightreasoner_jax.storage import writing
 def run(config, workdir: Workdir, mesh) -> dict:
     start = time.time()
     tokenizer = load_tokenizer(config.expert.path)
-    check_pair(config, tokenizer, warn=False)
+    if needs_tokenizer_check(config):
+        check_pair(config, tokenizer, warn=False)
     expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
-    amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
+    amateur = load_amateur(config, expert, mesh)
     questions, _ = settings.questions(config.data)
     eos = tokenizer.eos_token_id
     if eos is None:

@@ -32,7 +32,17 @@ CONDITIONAL_FIELDS = {
     # Both modes give the same records to float rounding; only the non-default one is recorded, so a workdir
     # sampled before the in-loop contrast existed still resumes.
     'contrast.rescore': lambda config: bool(config.get('contrast', {}).get('rescore')),
+    # The amateur's kind counts when not the default 'model' (workdirs from before it existed resume); an early
+    # exit is the expert's own layers, so its path and dtype do not count, its layer count does.
+    'amateur.kind': lambda config: _amateur_kind(config) != 'model',
+    'amateur.layers': lambda config: _amateur_kind(config) == 'early_exit',
+    'amateur.path': lambda config: _amateur_kind(config) != 'early_exit',
+    'amateur.dtype': lambda config: _amateur_kind(config) != 'early_exit',
 }
+
+
+def _amateur_kind(config) -> str:
+    return config.get('amateur', {}).get('kind', 'model')
 
 
 def plain(value):

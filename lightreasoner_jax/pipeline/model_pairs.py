@@ -18,6 +18,7 @@ from lightreasoner_jax.models import (
     token_ids,
 )
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.amateurs import amateur_kind, check_amateur, needs_tokenizer_check
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 
@@ -56,10 +57,13 @@ def check_before_stages(config, workdir: Workdir) -> None:
         name, _ = split_name(stage)
         stage_config = stage_context(config, workdir, stage)[0]
         if name in PAIR_STAGES:
-            key = ('pair', stage_config.expert.path, stage_config.amateur.path, special_token_policy(stage_config))
+            key = ('pair', stage_config.expert.path, stage_config.amateur.path, special_token_policy(stage_config),
+                   amateur_kind(stage_config), stage_config.amateur.get('layers'))
             if key not in seen:
                 seen.add(key)
-                check_pair(stage_config, expert_tokenizer(stage_config.expert.path))
+                check_amateur(stage_config)
+                if needs_tokenizer_check(stage_config):
+                    check_pair(stage_config, expert_tokenizer(stage_config.expert.path))
         if 'expert' not in stage_config:  # model_check works on its own checkpoint
             continue
         tokens = settings.stop_tokens(stage_config)

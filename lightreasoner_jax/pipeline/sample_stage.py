@@ -16,6 +16,7 @@ from absl import logging
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
+from lightreasoner_jax.pipeline.amateurs import load_amateur, needs_tokenizer_check
 from lightreasoner_jax.pipeline.model_pairs import check_pair
 from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
@@ -33,9 +34,10 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
                          f'{processes} processes')
 
     tokenizer = load_tokenizer(config.expert.path)
-    special_differences = check_pair(config, tokenizer, warn=False)  # main warned before any stage ran
+    # main warned before any stage ran
+    special_differences = check_pair(config, tokenizer, warn=False) if needs_tokenizer_check(config) else ()
     expert = load_hf(config.expert.path, mesh=mesh, dtype=config.expert.dtype)
-    amateur = load_hf(config.amateur.path, mesh=mesh, dtype=config.amateur.dtype)
+    amateur = load_amateur(config, expert, mesh)
 
     questions, data_counts = settings.questions(config.data)
     mine = questions[process::processes]

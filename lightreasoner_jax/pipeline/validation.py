@@ -20,6 +20,7 @@ from lightreasoner_jax.training.objectives import OBJECTIVES
 from lightreasoner_jax.training.trainer import METHODS
 
 SCHEDULES = ('linear', 'cosine', 'constant')
+AMATEUR_KINDS = ('model', 'early_exit', 'checkpoint')  # pipeline/amateurs.py
 
 
 class ConfigError(ValueError):
@@ -56,8 +57,7 @@ _DTYPE = 'a float dtype name (float32, bfloat16, float16)'
 RULES: dict[str, tuple[Rule, ...]] = {
     'expert': (Rule('expert.path', lambda v: isinstance(v, str) and bool(v), 'a checkpoint directory or hub id'),
                Rule('expert.dtype', _dtype, _DTYPE)),
-    'amateur': (Rule('amateur.path', lambda v: isinstance(v, str) and bool(v), 'a checkpoint directory or hub id'),
-                Rule('amateur.dtype', _dtype, _DTYPE)),
+    'amateur': (Rule('amateur.dtype', _dtype, _DTYPE),),  # amateur.path: _check_amateur (not for an early exit)
     'data': (Rule('data.source', lambda v: isinstance(v, str) and bool(v), 'a hub id, file, glob or toyworld:SPLIT'),
              Rule('data.limit', _int(0), 'an integer >= 0 (0: all)'),
              Rule('data.on_bad_row', _one_of(data_lib.ON_BAD_ROW_CHOICES), f'one of {data_lib.ON_BAD_ROW_CHOICES}')),
@@ -154,6 +154,22 @@ OPTIONAL_RULES = (
     Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'))
 
 
+def _check_amateur(amateur) -> None:
+    """amateur.kind, and what it needs: a path, or (early_exit) a layer count."""
+    kind = amateur.get('kind', 'model')
+    if kind not in AMATEUR_KINDS:
+        raise ConfigError(f'config.amateur.kind = {kind!r}: must be one of {AMATEUR_KINDS}')
+    if kind == 'early_exit':
+        layers = amateur.get('layers', 0)
+        if not _int(1)(layers):
+            raise ConfigError(f"config.amateur.layers = {layers!r}: must be an integer >= 1 (the expert's first "
+                              "layers that make the early-exit amateur)")
+        return
+    if not (isinstance(amateur.path, str) and amateur.path):
+        raise ConfigError(f'config.amateur.path = {amateur.path!r}: must be a checkpoint directory or hub id')
+    _check_local_path('amateur.path', amateur.path)
+
+
 def used_sections(config) -> set[str]:
     """The config sections the configured stages read."""
     return {s for stage in config.stages for s in USED_SECTIONS[split_name(stage)[0]]}
@@ -208,6 +224,8 @@ def validate(config, processes: int = 1) -> None:
         _check(config, REJECTION_RULES)
     _check(config, [r for r in OPTIONAL_RULES if r.field.split('.')[0] in sections
                     and r.field.split('.')[1] in config[r.field.split('.')[0]]])
+    if 'amateur' in sections:
+        _check_amateur(config.amateur)
     if 'eval' in sections:
         _check_eval_sets(config.eval)
     if not isinstance(config.get('compilation_cache_dir', ''), str):
@@ -221,6 +239,6 @@ def validate(config, processes: int = 1) -> None:
             and importlib.util.find_spec('wandb') is None:
         raise ConfigError('config.logging.wandb.enabled = True: needs the wandb package '
                           '(pip install "lightreasoner_jax[wandb]")')
-    for field in ('expert.path', 'amateur.path', 'data.source', 'eval.data.source'):
+    for field in ('expert.path', 'data.source', 'eval.data.source'):
         if field.split('.')[0] in sections:
             _check_local_path(field, str(_value(config, field)))

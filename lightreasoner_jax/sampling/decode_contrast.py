@@ -6,6 +6,9 @@ This is what the reference does with `generate`'s own scores, and it needs no te
 re-scoring pass: the expert's decode logits are used once, and no [B, T, V] buffer ever exists (the
 outputs are [B, T] and [B, T, K]). Step t's contrast uses the distributions that predict token t, so
 the result equals `score` over the same answer up to float rounding (different matmul shapes).
+
+An early-exit amateur (`EarlyExit` of this expert) shares the expert's pass: its logits come from the
+residual stream after its k layers, and the expert's cache is the only one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import jax
 import jax.numpy as jnp
 
 from lightreasoner_jax.generation import Generation, SamplingConfig, choose_token, prefill
-from lightreasoner_jax.models.transformer import Transformer, padded_positions
+from lightreasoner_jax.models.early_exit import EarlyExit
+from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
 
 
@@ -27,7 +31,36 @@ def empty_result(batch: int, steps: int, top_k: int) -> ContrastResult:
                           jnp.zeros((batch, steps), jnp.int32), jnp.zeros((batch, steps, top_k), jnp.float32))
 
 
-def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array,
+def _shares_pass(expert: Transformer, amateur) -> bool:
+    return isinstance(amateur, EarlyExit) and amateur.expert is expert
+
+
+def _prefill_both(expert: Transformer, amateur, prompt_ids, prompt_mask, new_tokens: int):
+    """((expert logits, amateur logits) [B, V] predicting the first answer token, the caches)."""
+    if not _shares_pass(expert, amateur):
+        expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, new_tokens)
+        amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, new_tokens)
+        return (expert_logits, amateur_logits), (expert_cache, amateur_cache)
+    B, P = prompt_ids.shape
+    hidden, exit_hidden, cache = expert.forward(prompt_ids, padded_positions(prompt_mask), prompt_mask,
+                                                KVCache.init(expert.config, B, P), exit_layer=amateur.exit_layer)
+    return (expert.logits(hidden[:, -1]), expert.logits(exit_hidden[:, -1])), (cache.extended(new_tokens), None)
+
+
+def _decode_both(expert: Transformer, amateur, token, position, caches):
+    """One decode step of both models on the expert's chosen token [B]: (their logits [B, V], the caches)."""
+    ones = jnp.ones((token.shape[0], 1), bool)
+    if not _shares_pass(expert, amateur):
+        expert_hidden, expert_cache = expert(token[:, None], position[:, None], ones, caches[0])
+        amateur_hidden, amateur_cache = amateur(token[:, None], position[:, None], ones, caches[1])
+        return ((expert.logits(expert_hidden[:, 0]), amateur.logits(amateur_hidden[:, 0])),
+                (expert_cache, amateur_cache))
+    hidden, exit_hidden, cache = expert.forward(token[:, None], position[:, None], ones, caches[0],
+                                                exit_layer=amateur.exit_layer)
+    return (expert.logits(hidden[:, 0]), expert.logits(exit_hidden[:, 0])), (cache, None)
+
+
+def generate_with_contrast(expert: Transformer, amateur: Transformer | EarlyExit, prompt_ids: jax.Array,
                            prompt_mask: jax.Array, rng: jax.Array, *, sampling: SamplingConfig,
                            contrast_config: ContrastConfig, eos_ids: Sequence[int], pad_id: int
                            ) -> tuple[Generation, ContrastResult]:
@@ -39,9 +72,7 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids
     B = prompt_ids.shape[0]
     N = sampling.max_new_tokens
     c = contrast_config
-    expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, N)
-    amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, N)
-    ones = jnp.ones((B, 1), bool)
+    logits, caches = _prefill_both(expert, amateur, prompt_ids, prompt_mask, N)
 
     def cond(carry):
         step, _, done, *_ = carry
@@ -57,13 +88,11 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer, prompt_ids
                               result, at_step)
         token, tokens, done, lengths = choose_token(step, expert_logits, tokens, done, lengths, rng,
                                                     sampling=sampling, eos_ids=eos_ids, pad_id=pad_id)
-        expert_hidden, expert_cache = expert(token[:, None], position[:, None], ones, caches[0])
-        amateur_hidden, amateur_cache = amateur(token[:, None], position[:, None], ones, caches[1])
-        logits = (expert.logits(expert_hidden[:, 0]), amateur.logits(amateur_hidden[:, 0]))
-        return step + 1, tokens, done, lengths, (expert_cache, amateur_cache), logits, position + 1, result
+        logits, caches = _decode_both(expert, amateur, token, position, caches)
+        return step + 1, tokens, done, lengths, caches, logits, position + 1, result
 
     carry = (jnp.zeros((), jnp.int32), jnp.full((B, N), pad_id, jnp.int32), jnp.zeros((B,), bool),
-             jnp.zeros((B,), jnp.int32), (expert_cache, amateur_cache), (expert_logits, amateur_logits),
+             jnp.zeros((B,), jnp.int32), caches, logits,
              padded_positions(prompt_mask)[:, -1] + 1, empty_result(B, N, c.top_k))
     _, tokens, _, lengths, _, _, _, result = jax.lax.while_loop(cond, body, carry)
     return Generation(tokens, lengths), result

@@ -17,13 +17,14 @@ from flax import nnx
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.generation import Generation, PromptBatcher, SamplingConfig, generate_with_cache
 from lightreasoner_jax.models.apply import split_on_mesh
+from lightreasoner_jax.models.early_exit import EarlyExit
 from lightreasoner_jax.models.transformer import Transformer
 from lightreasoner_jax.sampling.decode_contrast import generate_with_contrast
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult
 from lightreasoner_jax.sampling.scoring import contrast_shardings, score
 
 
-def sample_step(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
+def sample_step(expert: Transformer, amateur: Transformer | EarlyExit, prompt_ids: jax.Array, prompt_mask: jax.Array,
                 rng: jax.Array, *, sampling: SamplingConfig, contrast: ContrastConfig, eos_ids: Sequence[int],
                 pad_id: int) -> tuple[Generation, ContrastResult]:
     """prompt_ids/prompt_mask [B, P] left-padded -> (the expert's answers, their contrast). Jittable."""
@@ -41,19 +42,26 @@ class SampleStep(PromptBatcher):
     """The host-side driver of `sample_step`: pads prompts to their length bucket and runs the jitted step
     with explicit shardings on `mesh` (one compile per bucket; `trace_count` counts them)."""
 
-    def __init__(self, expert: Transformer, amateur: Transformer, mesh: jax.sharding.Mesh, *,
+    def __init__(self, expert: Transformer, amateur: Transformer | EarlyExit, mesh: jax.sharding.Mesh, *,
                  sampling: SamplingConfig, contrast: ContrastConfig, eos_ids: Sequence[int], pad_id: int,
                  batch_size: int, bucket: int = 64):
         super().__init__(mesh, batch_size=batch_size, bucket=bucket, pad_id=pad_id)
         expert_graph, self.expert_state, expert_shardings = split_on_mesh(expert, mesh)
-        amateur_graph, self.amateur_state, amateur_shardings = split_on_mesh(amateur, mesh)
+        # an early exit of this expert is rebuilt on the expert inside the step: no second copy of its state
+        exit_layer = amateur.exit_layer if isinstance(amateur, EarlyExit) else None
+        if exit_layer is None:
+            amateur_graph, self.amateur_state, amateur_shardings = split_on_mesh(amateur, mesh)
+        else:
+            self.amateur_state, amateur_shardings = None, None
         eos_ids = tuple(eos_ids)
 
         def run(expert_state, amateur_state, ids, mask, rng):
             self.trace_count += 1
-            return sample_step(nnx.merge(expert_graph, expert_state), nnx.merge(amateur_graph, amateur_state),
-                               ids, mask, rng, sampling=sampling, contrast=contrast, eos_ids=eos_ids,
-                               pad_id=self.pad_id)
+            expert = nnx.merge(expert_graph, expert_state)
+            amateur = (EarlyExit(expert, exit_layer) if exit_layer is not None
+                       else nnx.merge(amateur_graph, amateur_state))
+            return sample_step(expert, amateur, ids, mask, rng, sampling=sampling, contrast=contrast,
+                               eos_ids=eos_ids, pad_id=self.pad_id)
 
         batch = self.batch_sharding
         self._run = jax.jit(run, in_shardings=(expert_shardings, amateur_shardings, batch, batch,
