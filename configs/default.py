@@ -13,6 +13,11 @@ def get_config() -> ml_collections.ConfigDict:
     # 'stage:variant' for the variants below. Finished stages are skipped when rerun.
     c.stages = ('eval_base', 'sample', 'train', 'export', 'eval', 'report')
     c.coordinator_address = ''      # multi-host: coordinator 'host:port'; empty = auto-detect / single host
+    # Iterated rounds: sample -> train -> export -> eval with the expert as loaded, then again with each round's
+    # tuned expert (round r >= 2 in workdir/variants/round<r>/). round_amateur: 'same' (config.amateur every
+    # round) or 'previous' (round r contrasts with round r-1's expert, as amateur.kind='checkpoint').
+    c.rounds = 1
+    c.round_amateur = 'same'
     c.compilation_cache_dir = ''    # JAX's persistent compilation cache: '' = ~/.cache/lightreasoner_jax/... (a
                                     # gs:// workdir: <workdir>/jax_compilation_cache), a path, or 'off'
 

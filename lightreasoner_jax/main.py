@@ -21,7 +21,7 @@ from ml_collections import config_flags
 
 from lightreasoner_jax import compile_cache, json_lines
 from lightreasoner_jax import sharding as shd
-from lightreasoner_jax.pipeline import errors, stages, validation
+from lightreasoner_jax.pipeline import errors, rounds, stages, validation
 from lightreasoner_jax.pipeline.hub_models import fetch_hub_models
 from lightreasoner_jax.pipeline.log_setup import quiet_library_logs
 from lightreasoner_jax.pipeline.model_pairs import check_before_stages
@@ -45,6 +45,7 @@ def record_run(config, workdir: Workdir) -> None:
 
 
 def run(config, workdir: Workdir) -> None:
+    config = rounds.expand(config, workdir)
     stages.check_stage_names(config)
     validation.validate(config, processes=jax.process_count())
     stages.check_accepted(config, workdir)

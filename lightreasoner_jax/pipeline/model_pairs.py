@@ -19,6 +19,7 @@ from lightreasoner_jax.models import (
 )
 from lightreasoner_jax.pipeline import settings
 from lightreasoner_jax.pipeline.amateurs import amateur_kind, check_amateur, needs_tokenizer_check
+from lightreasoner_jax.pipeline.rounds import is_later_round
 from lightreasoner_jax.pipeline.variants import split_name, stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 
@@ -55,6 +56,8 @@ def check_before_stages(config, workdir: Workdir) -> None:
 
     for stage in config.stages:
         name, _ = split_name(stage)
+        if is_later_round(config, stage):  # its expert is an earlier round's export, not there yet
+            continue
         stage_config = stage_context(config, workdir, stage)[0]
         if name in PAIR_STAGES:
             key = ('pair', stage_config.expert.path, stage_config.amateur.path, special_token_policy(stage_config),

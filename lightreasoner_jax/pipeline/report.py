@@ -4,6 +4,7 @@ Reads what the other stages left (stage records, samples, training metrics, eval
 same in each variant's workdir), so it can be rerun at any time and reports whatever exists:
   accuracy and efficiency   baseline / LightReasoner / variants (SFT, ablations): accuracy, change, problems
                             sampled, training records, tokens tuned, wall time
+  rounds                    per round of config.rounds: accuracy, change, kept steps, drift (report_rounds.py)
   benchmarks                a suite's accuracy per benchmark and average, per run (report_benchmarks.py)
   drift, case_study.md      perplexity of gold solutions / base answers per run; questions fixed and broken
                             by tuning, with both answers (report_analysis.py)
@@ -35,7 +36,9 @@ from lightreasoner_jax.pipeline.report_methods import (
     run_predictions,
 )
 from lightreasoner_jax.pipeline.report_plots import write_plots
+from lightreasoner_jax.pipeline.report_rounds import round_rows, rounds_markdown
 from lightreasoner_jax.pipeline.report_settings import baseline_dir, setting_of, settings
+from lightreasoner_jax.pipeline.rounds import round_number
 from lightreasoner_jax.pipeline.variants import stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import store
@@ -49,6 +52,8 @@ VARIANT_LABELS = {'sft': 'SFT (gold solutions)', 'rs_sft': 'SFT (rejection sampl
 def _label(run: str) -> str:
     """A run's label from its name within its setting: 'no_contrast_s2' -> 'w/o contrast (seed 2)';
     'main_s1' -> 'LightReasoner (seed 1)'."""
+    if round_number(run):
+        return f'LightReasoner, round {round_number(run)}'
     method = method_of(run)
     label = 'LightReasoner' if method == 'main' else VARIANT_LABELS.get(method, method)
     return label if method == run else f'{label} (seed {run[len(method) + 2:]})'
@@ -205,14 +210,15 @@ def run(config, workdir: Workdir, mesh=None) -> dict:
     plots = write_plots(out, config, rows, kl, per_answer,
                         {label: m['plausible_sizes'] for label, m in mechanisms.items()}, curves, methods)
     cases = case_study(out / 'case_study.md', rows, predictions)
-    extra = (benchmark_markdown(rows) + method_markdown(methods) + habit_markdown(errors, rows)
+    rounds = round_rows(rows, workdir)
+    extra = (rounds_markdown(rounds) + benchmark_markdown(rows) + method_markdown(methods) + habit_markdown(errors, rows)
              + mechanism_markdown(mechanisms) + drift_markdown(rows))
     if cases:
         extra += ['## Case study', '', 'Questions the tuned expert answers differently from the baseline, with both '
                   f'answers: [{out.name}/case_study.md]({out.name}/case_study.md) ('
                   + '; '.join(f"{s}: {c['fixed']} fixed, {c['broken']} broken" for s, c in cases.items()) + ').', '']
     workdir.report_md.write_text(markdown(config, rows, stats, plots, curves, out.name, extra))
-    metrics = {'runs': rows, 'methods': methods, 'habit_errors': errors, 'mechanism': mechanisms, 'sampling': stats,
+    metrics = {'runs': rows, 'rounds': rounds, 'methods': methods, 'habit_errors': errors, 'mechanism': mechanisms, 'sampling': stats,
                'case_study': cases,
                'training': {label: rows_[-1] for label, rows_ in curves.items()}}
     workdir.metrics.write_text(json.dumps(metrics, indent=2))

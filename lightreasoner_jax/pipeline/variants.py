@@ -6,6 +6,8 @@ from lightreasoner_jax.pipeline.workdir import Workdir
 
 # A variant's key (not a config field) naming another variant whose samples it trains on.
 SAMPLES_OF = 'samples_of'
+# A variant's key (not a config field): the round it is (pipeline/rounds.py).
+ROUND_OF = 'round'
 
 
 def split_name(stage: str) -> tuple[str, str | None]:
@@ -50,6 +52,7 @@ def stage_context(config, workdir: Workdir, stage: str):
         return config, workdir
     overrides = config.variants[variant].to_dict()
     samples_of = overrides.pop(SAMPLES_OF, None)
+    overrides.pop(ROUND_OF, None)
     variant_config = apply_overrides(config, overrides)
     if not variant_config.train.samples_dir and f'sample:{variant}' not in config.stages:
         samples = workdir.variant(samples_of).samples_dir if samples_of else workdir.samples_dir
