@@ -85,6 +85,11 @@ def get_config() -> ml_collections.ConfigDict:
         rescore=False,              # False: the contrast is computed inside the decode loop (the amateur
                                     # decodes in lockstep); True: both models re-score each finished answer
                                     # teacher-forced (the records agree to float rounding, ~1e-6)
+        # The reference's own procedure: sample as the expert's generation_config.json says (generation's
+        # temperature/top_k/top_p are then ignored), p_E from the processed scores (after temperature, top-k,
+        # top-p), KL and weights with 1e-12 smoothing. Raise top_k to keep every plausible token (the
+        # reference has no cap; samples/stats.json counts the truncations).
+        reference_compatible=False,
     ))
 
     # Fine-tuning (train stage) on workdir/samples.

@@ -1,6 +1,7 @@
-"""Three rounds of LightReasoner in the habit toy world (config.rounds = 3), each round contrasting the expert
-with what it was one round before (round_amateur='previous': round 2's amateur is the shipped expert, round 3's
-round 1's export, both as amateur.kind='checkpoint'); round 1 contrasts with the shipped amateur.
+"""Three rounds of LightReasoner in the habit toy world (config.rounds = 3): round 1 is the demo; rounds 2 and 3
+sample with the expert the round before tuned and contrast it with the shipped amateur again
+(round_amateur='same'; --config.round_amateur=previous contrasts each round with the expert of the round
+before it instead, as amateur.kind='checkpoint').
 
 python -m lightreasoner_jax.main --config=configs/demo_rounds.py --workdir=/tmp/lr_rounds [--config.train.seed=1]
 
@@ -14,5 +15,5 @@ from lightreasoner_jax.pipeline.config_files import load_sibling
 def get_config():
     c = load_sibling(__file__, 'demo_habits.py')
     c.rounds = 3
-    c.round_amateur = 'previous'
+    c.round_amateur = 'same'
     return c

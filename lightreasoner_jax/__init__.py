@@ -6,6 +6,7 @@ The pieces a researcher composes (each documented with shapes and dtypes):
     generate           batched KV-cache decoding, jittable                   (generation/)
     contrast           expert/amateur logits -> KL, kept steps, targets      (sampling/)
     sample             questions -> SampleRecords (answer, score, keep)      (sampling/)
+    EarlyExit          the expert's own first k layers as the amateur         (models/)
     train              records -> fine-tuned model (LoRA or full)            (training/)
     evaluate           greedy pass@1 with answer grading                     (evaluation/)
     export             trained model -> merged HF checkpoint + PEFT adapter  (models/)
@@ -21,7 +22,7 @@ import importlib
 
 _EXPORTS = {
     'load_hf': 'lightreasoner_jax.models', 'save_hf': 'lightreasoner_jax.models',
-    'export': 'lightreasoner_jax.models', 'generate': 'lightreasoner_jax.generation',
+    'export': 'lightreasoner_jax.models', 'EarlyExit': 'lightreasoner_jax.models', 'generate': 'lightreasoner_jax.generation',
     'contrast': 'lightreasoner_jax.sampling', 'sample': 'lightreasoner_jax.sampling',
     'train': 'lightreasoner_jax.training', 'evaluate': 'lightreasoner_jax.evaluation',
 }

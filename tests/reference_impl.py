@@ -10,13 +10,15 @@ import torch.nn.functional as F
 
 
 def reference_sample(expert, amateur, prompt_ids, *, max_new_tokens, eos_ids, pad_id, alpha, beta,
-                     amateur_batch=64, first_step=1):
+                     amateur_batch=64, first_step=1, follow_generation_config=False):
     """One question. Returns (completion_ids, {step: (kl, {token_id: weight})} for kept steps,
-    {step: kl} for all candidate steps)."""
+    {step: kl} for all candidate steps). follow_generation_config: call `generate` without do_sample, as
+    LightR_sampling.py does, so the expert's generation config decides (seed torch first)."""
     inputs = torch.tensor([prompt_ids], dtype=torch.long)
+    sampling = {} if follow_generation_config else {'do_sample': False}
     with torch.no_grad():
         out = expert.generate(input_ids=inputs, attention_mask=torch.ones_like(inputs),
-                              max_new_tokens=max_new_tokens, do_sample=False, output_scores=True,
+                              max_new_tokens=max_new_tokens, output_scores=True, **sampling,
                               return_dict_in_generate=True, eos_token_id=list(eos_ids), pad_token_id=pad_id)
     completion = out.sequences[0, len(prompt_ids):].tolist()
     expert_probs = [F.softmax(s[0].float(), dim=-1) for s in out.scores]

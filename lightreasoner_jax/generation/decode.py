@@ -44,10 +44,11 @@ class Generation(NamedTuple):
     lengths: jax.Array  # [B] int32; generated tokens including the EOS, if one was produced
 
 
-def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> jax.Array:
-    """[B, V] float32 logits -> [B] int32 token ids."""
+def processed_logits(logits: jax.Array, sampling: SamplingConfig) -> jax.Array:
+    """The logits sampling draws from, as transformers' warpers leave them (its `output_scores`): divided by
+    the temperature, then -inf outside the top_k and outside the top_p nucleus. Greedy: unchanged."""
     if sampling.temperature == 0.0:
-        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+        return logits
     logits = logits / sampling.temperature
     if sampling.top_k:
         kth = jax.lax.top_k(logits, sampling.top_k)[0][..., -1:]
@@ -59,7 +60,14 @@ def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> j
         keep_sorted = (cumulative - jax.nn.softmax(sorted_logits, axis=-1)) < sampling.top_p
         threshold = jnp.min(jnp.where(keep_sorted, sorted_logits, jnp.inf), axis=-1, keepdims=True)
         logits = jnp.where(logits < threshold, -jnp.inf, logits)
-    return jax.random.categorical(rng, logits, axis=-1).astype(jnp.int32)
+    return logits
+
+
+def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> jax.Array:
+    """[B, V] float32 logits -> [B] int32 token ids."""
+    if sampling.temperature == 0.0:
+        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+    return jax.random.categorical(rng, processed_logits(logits, sampling), axis=-1).astype(jnp.int32)
 
 
 def generate(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,

@@ -2,6 +2,7 @@
 LoRA, and tokenizers."""
 
 from lightreasoner_jax.models.config import ModelConfig, UnsupportedModelError
+from lightreasoner_jax.models.early_exit import EarlyExit
 from lightreasoner_jax.models.hf_export import export
 from lightreasoner_jax.models.hf_io import abstract_model, hf_mappings, load_hf, save_hf
 from lightreasoner_jax.models.hub import HubModelError, is_hub_id, local_dir
@@ -23,7 +24,7 @@ from lightreasoner_jax.models.tokenizers import (
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 
 __all__ = [
-    'ModelConfig', 'UnsupportedModelError', 'CheckpointError', 'TokenizerMismatchError', 'Transformer',
+    'ModelConfig', 'UnsupportedModelError', 'EarlyExit', 'CheckpointError', 'TokenizerMismatchError', 'Transformer',
     'KVCache', 'padded_positions', 'load_hf', 'save_hf', 'abstract_model', 'hf_mappings', 'export', 'LoraConfig',
     'HubModelError', 'is_hub_id', 'local_dir', 'check_tokenizers_compatible', 'load_tokenizer', 'eos_token_ids', 'model_eos_ids', 'pad_token_id',
     'SpecialTokenDifference', 'describe_special_differences', 'stop_token_ids',

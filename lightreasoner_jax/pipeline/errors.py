@@ -5,6 +5,7 @@ traceback."""
 from __future__ import annotations
 
 from lightreasoner_jax.data import DataError
+from lightreasoner_jax.generation import GenerationConfigError
 from lightreasoner_jax.models import (
     CheckpointError,
     HubModelError,
@@ -20,7 +21,7 @@ from lightreasoner_jax.training import CheckpointMismatchError, CheckpointUnread
 
 USER_ERRORS = (ConfigError, StageConfigMismatchError, DataError, SampleFileError, CheckpointError,
                CheckpointMismatchError, CheckpointUnreadableError, TokenizerMismatchError, UnsupportedModelError,
-               HubModelError, StopTokenError, FileNotFoundError, WriteError)
+               HubModelError, StopTokenError, GenerationConfigError, FileNotFoundError, WriteError)
 EXIT_USER_ERROR = 2
 
 

@@ -32,6 +32,7 @@ CONDITIONAL_FIELDS = {
     # Both modes give the same records to float rounding; only the non-default one is recorded, so a workdir
     # sampled before the in-loop contrast existed still resumes.
     'contrast.rescore': lambda config: bool(config.get('contrast', {}).get('rescore')),
+    'contrast.reference_compatible': lambda config: bool(config.get('contrast', {}).get('reference_compatible')),
     # The amateur's kind counts when not the default 'model' (workdirs from before it existed resume); an early
     # exit is the expert's own layers, so its path and dtype do not count, its layer count does.
     'amateur.kind': lambda config: _amateur_kind(config) != 'model',

@@ -65,6 +65,7 @@ def check_before_stages(config, workdir: Workdir) -> None:
             if key not in seen:
                 seen.add(key)
                 check_amateur(stage_config)
+                settings.sampling(stage_config)  # reference_compatible: the expert's generation_config.json
                 if needs_tokenizer_check(stage_config):
                     check_pair(stage_config, expert_tokenizer(stage_config.expert.path))
         if 'expert' not in stage_config:  # model_check works on its own checkpoint

@@ -10,8 +10,8 @@ import jax
 from lightreasoner_jax import data as data_lib
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.evaluation import EvalSettings
-from lightreasoner_jax.generation import SamplingConfig
-from lightreasoner_jax.models import LoraConfig, stop_token_ids
+from lightreasoner_jax.generation import SamplingConfig, checkpoint_sampling
+from lightreasoner_jax.models import LoraConfig, local_dir, stop_token_ids
 from lightreasoner_jax.sampling import ContrastConfig
 from lightreasoner_jax.scalar_writers import WandbConfig
 from lightreasoner_jax.training import BatchConfig, CheckpointConfig, OptimConfig
@@ -33,6 +33,10 @@ def contrast(config) -> ContrastConfig:
 
 
 def sampling(config) -> SamplingConfig:
+    """config.generation's sampling; with contrast.reference_compatible, what the expert's generation_config.json
+    makes transformers' `generate` do (config.generation.max_new_tokens still caps the answers)."""
+    if config.contrast.get('reference_compatible', False):
+        return checkpoint_sampling(local_dir(config.expert.path), config.generation.max_new_tokens)
     return from_section(SamplingConfig, config.generation)
 
 

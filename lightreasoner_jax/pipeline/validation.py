@@ -151,7 +151,8 @@ OPTIONAL_RULES = (
     Rule('expert.stop_tokens', lambda v: isinstance(v, (tuple, list)) and all(isinstance(t, str) and t for t in v),
          'a tuple of token strings'),
     Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"),
-    Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'))
+    Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'),
+    Rule('contrast.reference_compatible', lambda v: isinstance(v, bool), 'True or False'))
 
 
 def _check_amateur(amateur) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from lightreasoner_jax.generation import Generation, SamplingConfig, choose_token, prefill
+from lightreasoner_jax.generation import Generation, SamplingConfig, choose_token, prefill, processed_logits
 from lightreasoner_jax.models.early_exit import EarlyExit
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
@@ -82,8 +82,9 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer | EarlyExit
         step, tokens, done, lengths, caches, logits, position, result = carry
         expert_logits, amateur_logits = logits
         valid = ~done & (step >= c.first_step)
-        at_step = contrast(expert_logits[:, None], amateur_logits[:, None], alpha=c.alpha, beta=c.beta,
-                           top_k=c.top_k, valid=valid[:, None])
+        contrast_logits = processed_logits(expert_logits, sampling) if c.reference_compatible else expert_logits
+        at_step = contrast(contrast_logits[:, None], amateur_logits[:, None], alpha=c.alpha, beta=c.beta,
+                           top_k=c.top_k, valid=valid[:, None], smoothing=c.smoothing)
         result = jax.tree.map(lambda buffer, x: jax.lax.dynamic_update_slice_in_dim(buffer, x, step, axis=1),
                               result, at_step)
         token, tokens, done, lengths = choose_token(step, expert_logits, tokens, done, lengths, rng,

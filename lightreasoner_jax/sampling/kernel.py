@@ -7,6 +7,10 @@ restricted to the shared ids [0, min(V_e, V_a)) (as the reference does, without 
     plausible = {i : p_E[i] >= alpha * max_j p_E[j]}
     target    = softmax(log p_E - log p_A) over the plausible set (its top_k by p_E)
 
+With `smoothing` (the reference-compatible mode: 1e-12), p + smoothing replaces p in every log and in
+the KL's weights, as the reference computes them; it also makes p_E = 0 (tokens a top-k/top-p filter removed)
+finite.
+
 Everything is float32, jittable, free of host syncs, and elementwise in [B, T], so it shards on B.
 """
 
@@ -27,6 +31,16 @@ class ContrastConfig:
     first_step: int = 1     # first candidate step; 1 as the reference (the first token is not a candidate)
     chunk: int = 32         # completion steps whose logits are materialised at once (rescore only)
     rescore: bool = False   # score the answer teacher-forced after decoding, not inside the decode loop
+    # the reference's own procedure: p_E from the processed scores sampling draws from (temperature, top-k,
+    # top-p), and 1e-12 smoothing (the sampling itself follows the expert's generation_config.json)
+    reference_compatible: bool = False
+
+    @property
+    def smoothing(self) -> float:
+        return REFERENCE_SMOOTHING if self.reference_compatible else 0.0
+
+
+REFERENCE_SMOOTHING = 1e-12  # LightR_sampling.py's epsilon
 
 
 class ContrastResult(NamedTuple):
@@ -44,7 +58,7 @@ def shared_log_probs(logits: jax.Array, shared_vocab: int) -> jax.Array:
 
 
 def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: float, beta: float, top_k: int,
-             valid: jax.Array | None = None) -> ContrastResult:
+             valid: jax.Array | None = None, smoothing: float = 0.0) -> ContrastResult:
     """expert_logits [B,T,V_e], amateur_logits [B,T,V_a] (any float dtype), valid [B,T] bool."""
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f'alpha must be in (0, 1], got {alpha}')
@@ -58,8 +72,13 @@ def contrast(expert_logits: jax.Array, amateur_logits: jax.Array, *, alpha: floa
     expert_logp = shared_log_probs(expert_logits, shared_vocab)
     amateur_logp = shared_log_probs(amateur_logits, shared_vocab)
     expert_p = jnp.exp(expert_logp)
+    kl_weights = expert_p
+    if smoothing:
+        expert_logp = jnp.log(expert_p + smoothing)
+        amateur_logp = jnp.log(jnp.exp(amateur_logp) + smoothing)
+        kl_weights = expert_p + smoothing
 
-    kl = jnp.sum(expert_p * (expert_logp - amateur_logp), axis=-1)
+    kl = jnp.sum(kl_weights * (expert_logp - amateur_logp), axis=-1)
     plausible = expert_p >= alpha * jnp.max(expert_p, axis=-1, keepdims=True)
     num_plausible = jnp.sum(plausible, axis=-1, dtype=jnp.int32)
 

@@ -13,6 +13,7 @@ import numpy as np
 from flax import nnx
 
 from lightreasoner_jax import sharding as shd
+from lightreasoner_jax.generation import SamplingConfig, processed_logits
 from lightreasoner_jax.models.apply import split_on_mesh
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
@@ -20,7 +21,7 @@ from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, co
 
 def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array,
           completion_ids: jax.Array, completion_lengths: jax.Array, config: ContrastConfig,
-          expert_prompt_cache: KVCache | None = None) -> ContrastResult:
+          expert_prompt_cache: KVCache | None = None, sampling: SamplingConfig | None = None) -> ContrastResult:
     """prompt_* [B, P] left-padded; completion_ids [B, N] (valid up to completion_lengths [B]).
 
     Returns the contrast over steps t in [0, N): the distributions predicting completion_ids[:, t]
@@ -29,6 +30,9 @@ def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prom
     expert_prompt_cache: a cache whose slots [0, P) hold the expert's keys and values for this prompt
     (as `generate_with_cache` leaves it). The expert's teacher-forced forward then covers only the
     answer, attending to the cached prompt, instead of recomputing the prompt as well.
+
+    sampling: how the answers were sampled; with config.reference_compatible, p_E comes from the logits
+    processed as sampling drew from them (None: as they are).
     """
     B, P = prompt_ids.shape
     N = completion_ids.shape[1]
@@ -57,9 +61,12 @@ def score(expert: Transformer, amateur: Transformer, prompt_ids: jax.Array, prom
 
     def one_chunk(args):
         chunk_steps, chunk_valid_ = args
-        return contrast(expert.logits_at(expert_hidden, expert_offset + chunk_steps),
-                        amateur.logits_at(amateur_hidden, P - 1 + chunk_steps),
-                        alpha=config.alpha, beta=config.beta, top_k=config.top_k, valid=chunk_valid_)
+        expert_logits = expert.logits_at(expert_hidden, expert_offset + chunk_steps)
+        if config.reference_compatible and sampling is not None:
+            expert_logits = processed_logits(expert_logits, sampling)
+        return contrast(expert_logits, amateur.logits_at(amateur_hidden, P - 1 + chunk_steps),
+                        alpha=config.alpha, beta=config.beta, top_k=config.top_k, valid=chunk_valid_,
+                        smoothing=config.smoothing)
 
     per_chunk = jax.lax.map(one_chunk, (step_index, chunk_valid))  # leaves [num_chunks, B, chunk, ...]
 

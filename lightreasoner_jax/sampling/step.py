@@ -34,7 +34,7 @@ def sample_step(expert: Transformer, amateur: Transformer | EarlyExit, prompt_id
     generation, cache = generate_with_cache(expert, prompt_ids, prompt_mask, rng, sampling=sampling,
                                             eos_ids=eos_ids, pad_id=pad_id)
     result = score(expert, amateur, prompt_ids, prompt_mask, generation.tokens, generation.lengths, contrast,
-                   expert_prompt_cache=cache)
+                   expert_prompt_cache=cache, sampling=sampling)
     return generation, result
 
 
@@ -49,6 +49,8 @@ class SampleStep(PromptBatcher):
         expert_graph, self.expert_state, expert_shardings = split_on_mesh(expert, mesh)
         # an early exit of this expert is rebuilt on the expert inside the step: no second copy of its state
         exit_layer = amateur.exit_layer if isinstance(amateur, EarlyExit) else None
+        if exit_layer is not None and amateur.expert is not expert:
+            raise ValueError('the EarlyExit amateur must be an early exit of the expert being sampled')
         if exit_layer is None:
             amateur_graph, self.amateur_state, amateur_shardings = split_on_mesh(amateur, mesh)
         else:
