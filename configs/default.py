@@ -35,9 +35,13 @@ def get_config() -> ml_collections.ConfigDict:
     c.amateur = ml_collections.ConfigDict(dict(
         # 'model': a separate small model at `path` (the paper's pairs); 'early_exit': the expert's own first
         # `layers` layers, then its final norm and LM head (no second model; computed in the expert's own
-        # pass); 'checkpoint': an earlier checkpoint of the expert at `path` (its architecture is checked)
+        # pass); 'checkpoint': an earlier checkpoint of the expert at `path` (its architecture is checked);
+        # 'cross_tokenizer' (experimental): a model with a tokenizer of its own at `path`, compared through the
+        # text of the expert's top `top_m` tokens at each step (README: the cross-tokenizer contrast)
         kind='model',
         layers=0,                   # early_exit: how many of the expert's layers the amateur has
+        top_m=16,                   # cross_tokenizer: expert tokens per step scored by the amateur (>= contrast.top_k)
+        max_continuation=8,         # cross_tokenizer: amateur tokens kept of one expert token's text
         path='',                    # the small contrast model, e.g. Qwen2.5-0.5B (same BPE vocabulary)
         dtype='bfloat16',
         # special/added tokens at the same id that differ between the tokenizers (DeepSeek-R1-Distill-Qwen vs

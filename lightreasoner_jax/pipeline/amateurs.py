@@ -5,6 +5,8 @@
                   (models/early_exit.py): no second model, no tokenizer to match
     'checkpoint'  an earlier checkpoint of the expert at amateur.path (the base before a previous round, a
                   round's export): checked to have the expert's architecture before any weights load
+    'cross_tokenizer'  a model with a tokenizer of its own at amateur.path (experimental;
+                  sampling/cross_tokenizer.py): compared through the text of the expert's top amateur.top_m tokens
 
 `check_amateur` reads only config.json files, so a wrong kind, layer count or architecture fails before
 any stage runs; `load_amateur` gives the model the sample and diagnose stages use.
@@ -29,7 +31,7 @@ def amateur_kind(config) -> str:
 def check_amateur(config) -> None:
     """Raises ConfigError when the amateur's kind does not fit the expert (config.json files only)."""
     kind = amateur_kind(config)
-    if kind == 'model':
+    if kind in ('model', 'cross_tokenizer'):
         return
     expert = ModelConfig.from_hf(local_dir(config.expert.path))
     if kind == 'early_exit':
@@ -55,5 +57,6 @@ def load_amateur(config, expert: Transformer, mesh) -> Transformer | EarlyExit:
 
 
 def needs_tokenizer_check(config) -> bool:
-    """An early exit has the expert's tokenizer; every other amateur's is checked against it."""
-    return amateur_kind(config) != 'early_exit'
+    """An early exit has the expert's tokenizer, a cross-tokenizer amateur its own; every other amateur's is
+    checked against the expert's."""
+    return amateur_kind(config) not in ('early_exit', 'cross_tokenizer')

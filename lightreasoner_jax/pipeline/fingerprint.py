@@ -37,6 +37,8 @@ CONDITIONAL_FIELDS = {
     # exit is the expert's own layers, so its path and dtype do not count, its layer count does.
     'amateur.kind': lambda config: _amateur_kind(config) != 'model',
     'amateur.layers': lambda config: _amateur_kind(config) == 'early_exit',
+    'amateur.top_m': lambda config: _amateur_kind(config) == 'cross_tokenizer',
+    'amateur.max_continuation': lambda config: _amateur_kind(config) == 'cross_tokenizer',
     'amateur.path': lambda config: _amateur_kind(config) != 'early_exit',
     'amateur.dtype': lambda config: _amateur_kind(config) != 'early_exit',
 }

@@ -16,11 +16,12 @@ from absl import logging
 from lightreasoner_jax import sharding as shd
 from lightreasoner_jax.models import load_hf, load_tokenizer
 from lightreasoner_jax.pipeline import settings
-from lightreasoner_jax.pipeline.amateurs import load_amateur, needs_tokenizer_check
+from lightreasoner_jax.pipeline.amateurs import amateur_kind, load_amateur, needs_tokenizer_check
 from lightreasoner_jax.pipeline.model_pairs import check_pair
 from lightreasoner_jax.pipeline.stage_scalars import log_stage_summary
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import sample, sample_stats, store
+from lightreasoner_jax.sampling.cross_sampler import sample_cross_tokenizer
 from lightreasoner_jax.sampling.special_tokens import special_token_usage
 
 
@@ -48,17 +49,22 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     logging.info('sample: %d questions for this process, %d already answered, %d to go',
                  len(mine), len(done), len(todo))
     # every question of this process goes in, so a resumed run batches and pads as the first one did
-    records = sample(expert, amateur, tokenizer, mine, mesh, done=done, contrast=contrast, sampling=sampling,
-                     batch_size=gen_cfg.batch_size, bucket=gen_cfg.bucket,
-                     system_prompt=config.data.system_prompt or None,
-                     eos_ids=settings.stop_ids(config, tokenizer, expert.config), seed=gen_cfg.seed,
-                     max_prompt_shapes=gen_cfg.max_prompt_shapes,
-                     on_batch=lambda rows: store.append_records(path, rows), progress=True)
+    options = dict(done=done, contrast=contrast, sampling=sampling, batch_size=gen_cfg.batch_size,
+                   bucket=gen_cfg.bucket, system_prompt=config.data.system_prompt or None,
+                   eos_ids=settings.stop_ids(config, tokenizer, expert.config), seed=gen_cfg.seed,
+                   max_prompt_shapes=gen_cfg.max_prompt_shapes,
+                   on_batch=lambda rows: store.append_records(path, rows), progress=True)
+    cross_stats = {}
+    if amateur_kind(config) == 'cross_tokenizer':
+        records = sample_cross_tokenizer(expert, amateur, tokenizer, load_tokenizer(config.amateur.path), mine, mesh,
+                                         cross=settings.cross_tokenizer(config), stats=cross_stats, **options)
+    else:
+        records = sample(expert, amateur, tokenizer, mine, mesh, **options)
     generated_tokens = sum(len(r.completion_ids) for r in records)
 
     shd.sync('sample-written')
     run_stats = {'seconds': time.time() - start, 'questions_this_run': len(todo),
-                 'generated_tokens_this_run': generated_tokens}
+                 'generated_tokens_this_run': generated_tokens, **cross_stats}
     stats = {}
     if process == 0:
         all_records = store.read_samples(workdir.samples_dir)

@@ -13,6 +13,7 @@ from lightreasoner_jax.evaluation import EvalSettings
 from lightreasoner_jax.generation import SamplingConfig, checkpoint_sampling
 from lightreasoner_jax.models import LoraConfig, local_dir, stop_token_ids
 from lightreasoner_jax.sampling import ContrastConfig
+from lightreasoner_jax.sampling.cross_tokenizer import CrossTokenizerConfig
 from lightreasoner_jax.scalar_writers import WandbConfig
 from lightreasoner_jax.training import BatchConfig, CheckpointConfig, OptimConfig
 
@@ -30,6 +31,11 @@ def from_section(cls, section, **extra):
 
 def contrast(config) -> ContrastConfig:
     return from_section(ContrastConfig, config.contrast)
+
+
+def cross_tokenizer(config) -> CrossTokenizerConfig:
+    """The cross-tokenizer contrast's settings (amateur.top_m, amateur.max_continuation)."""
+    return from_section(CrossTokenizerConfig, config.amateur)
 
 
 def sampling(config) -> SamplingConfig:

@@ -20,7 +20,7 @@ from lightreasoner_jax.training.objectives import OBJECTIVES
 from lightreasoner_jax.training.trainer import METHODS
 
 SCHEDULES = ('linear', 'cosine', 'constant')
-AMATEUR_KINDS = ('model', 'early_exit', 'checkpoint')  # pipeline/amateurs.py
+AMATEUR_KINDS = ('model', 'early_exit', 'checkpoint', 'cross_tokenizer')  # pipeline/amateurs.py
 
 
 class ConfigError(ValueError):
@@ -169,6 +169,10 @@ def _check_amateur(amateur) -> None:
     if not (isinstance(amateur.path, str) and amateur.path):
         raise ConfigError(f'config.amateur.path = {amateur.path!r}: must be a checkpoint directory or hub id')
     _check_local_path('amateur.path', amateur.path)
+    if kind == 'cross_tokenizer':
+        for field in ('top_m', 'max_continuation'):
+            if not _int(1)(amateur.get(field, 0)):
+                raise ConfigError(f'config.amateur.{field} = {amateur.get(field)!r}: must be an integer >= 1')
 
 
 def used_sections(config) -> set[str]:
@@ -227,6 +231,12 @@ def validate(config, processes: int = 1) -> None:
                     and r.field.split('.')[1] in config[r.field.split('.')[0]]])
     if 'amateur' in sections:
         _check_amateur(config.amateur)
+        if config.amateur.get('kind') == 'cross_tokenizer' and config.amateur.top_m < config.contrast.top_k:
+            raise ConfigError(f'config.amateur.top_m = {config.amateur.top_m}: must be >= contrast.top_k '
+                              f'({config.contrast.top_k}), the plausible tokens a record can hold')
+        if config.amateur.get('kind') == 'cross_tokenizer' and 'diagnose' in {split_name(s)[0] for s in config.stages}:
+            raise ConfigError("config.stages: the diagnose stage compares the models id by id; it does not run "
+                              "with amateur.kind='cross_tokenizer'")
     if 'eval' in sections:
         _check_eval_sets(config.eval)
     if not isinstance(config.get('compilation_cache_dir', ''), str):
