@@ -96,13 +96,17 @@ def sft_config(cfg, model_cfg, init_path: Path, train_path: Path, steps: int, le
 def build(cfg, out: Workdir, mesh) -> dict:
     splits = write_world(cfg, out)
     corpus = [p for name in ('generic', 'train') for p in splits.get(name, [])]
-    tokenizer = tokenizer_lib.train_chat_tokenizer(
-        [cfg.system_prompt] + [p.question + '\n' + p.answer for p in corpus], cfg.tokenizer.vocab_size)
+    texts = [cfg.system_prompt] + [p.question + '\n' + p.answer for p in corpus]
+    shared = tokenizer_lib.train_chat_tokenizer(texts, cfg.tokenizer.vocab_size)
     world = {'world': cfg.world.to_dict(), **{f'{name}_sha256': file_sha256(Path(out.world_data(name)))
                                                for name in splits}, 'models': {}}
     eval_split = cfg.get('eval_split', 'test')
-    for name in MODEL_NAMES:
+    names = tuple(cfg.get('models', MODEL_NAMES))  # a rebuild of one model (another tokenizer for the amateur)
+    for name in names:
         model_cfg = cfg[name]
+        # a model of its own tokenizer size (the cross-tokenizer contrast's amateur); the same corpus
+        own_size = model_cfg.get('tokenizer_vocab_size', 0)
+        tokenizer = tokenizer_lib.train_chat_tokenizer(texts, own_size) if own_size else shared
         path = Path(out.initial_model(name))
         if not (path / 'config.json').exists():
             write_initial_model(model_cfg, tokenizer, path, mesh)
@@ -117,7 +121,7 @@ def build(cfg, out: Workdir, mesh) -> dict:
             path = Path(export_stage.run(config, child, mesh)['merged'])
         world['models'][name] = {'architecture': model_cfg.to_dict(), 'train': runs[0] if len(runs) == 1 else runs,
                                  'path': str(path), 'eval_name': child.root.name}
-    for name in MODEL_NAMES:
+    for name in names:
         # named by the last phase's run: a rebuild with other phases must not resume another model's answers
         eval_name = world['models'][name].pop('eval_name')
         result = eval_stage.evaluate_checkpoint(
