@@ -94,6 +94,8 @@ def get_config() -> ml_collections.ConfigDict:
         # top-p), KL and weights with 1e-12 smoothing. Raise top_k to keep every plausible token (the
         # reference has no cap; samples/stats.json counts the truncations).
         reference_compatible=False,
+        generation_config='',       # reference_compatible: '' = the expert's own generation_config.json; a
+                                    # path to one (local or gs://) samples as that file says instead
     ))
 
     # Fine-tuning (train stage) on workdir/samples.

@@ -16,6 +16,7 @@ from lightreasoner_jax.models import load_hf
 from lightreasoner_jax.pipeline import sample_stage, settings
 from lightreasoner_jax.pipeline.fingerprint import fingerprint
 from lightreasoner_jax.pipeline.model_pairs import check_before_stages
+from lightreasoner_jax.pipeline.validation import ConfigError, validate
 from lightreasoner_jax.pipeline.workdir import Workdir
 from lightreasoner_jax.sampling import ContrastConfig, store
 from lightreasoner_jax.sampling import score as eager_score
@@ -123,3 +124,32 @@ def test_the_sample_stage_samples_as_the_generation_config_says_and_resumes(tmp_
     (root / 'expert' / 'generation_config.json').write_text(json.dumps({'do_sample': True, 'num_beams': 4}))
     with pytest.raises(GenerationConfigError, match='num_beams=4 is not supported'):
         check_before_stages(config, Workdir(tmp_path / 'w2'))
+
+
+def test_a_generation_config_file_can_stand_in_for_the_experts(tmp_path):
+    """contrast.generation_config: sample as another checkpoint's generation_config.json says (the toy experts
+    ship none); counted in the fingerprint only where it is read; bad files and misuse named before any work."""
+    root = tmp_path / 'pair'
+    root.mkdir()
+    write_pair(root)
+    file = tmp_path / 'deepseek_generation_config.json'
+    file.write_text(json.dumps({'do_sample': True, 'temperature': 0.6, 'top_p': 0.95}))
+    assert checkpoint_sampling(root / 'expert', 12, file) == SamplingConfig(12, temperature=0.6, top_k=50, top_p=0.95)
+    config = pipeline_config(root, **{'contrast.reference_compatible': True, 'contrast.generation_config': str(file)})
+    assert settings.sampling(config) == SamplingConfig(12, temperature=0.6, top_k=50, top_p=0.95)
+    assert fingerprint(config, 'sample')['contrast']['generation_config'] == str(file)
+    assert 'generation_config' not in fingerprint(pipeline_config(root, **{'contrast.reference_compatible': True}),
+                                                  'sample')['contrast']  # workdirs from before the field resume
+    validate(config)
+    check_before_stages(config, Workdir(tmp_path / 'w'))
+    ignored = pipeline_config(root, **{'contrast.generation_config': str(file)})
+    with pytest.raises(ConfigError, match=r'^config.contrast.generation_config = .*only read with contrast.'
+                                          r'reference_compatible=True$'):
+        validate(ignored)
+    missing = pipeline_config(root, **{'contrast.reference_compatible': True,
+                                       'contrast.generation_config': str(tmp_path / 'none.json')})
+    with pytest.raises(ConfigError, match=r'config.contrast.generation_config = .*none.json.*no such file'):
+        validate(missing)
+    file.write_text('{"do_sample": true,')
+    with pytest.raises(GenerationConfigError, match=r'deepseek_generation_config.json: not a JSON generation config'):
+        check_before_stages(config, Workdir(tmp_path / 'w'))

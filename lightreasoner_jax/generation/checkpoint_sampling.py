@@ -24,10 +24,18 @@ class GenerationConfigError(ValueError):
     """A checkpoint's generation_config.json asks for sampling we cannot reproduce."""
 
 
-def checkpoint_sampling(checkpoint_dir, max_new_tokens: int) -> SamplingConfig:
-    """The SamplingConfig `generate` would use for the checkpoint at `checkpoint_dir` (a local directory)."""
-    path = epath.Path(checkpoint_dir) / 'generation_config.json'
-    values = json.loads(path.read_text()) if path.exists() else {}
+def checkpoint_sampling(checkpoint_dir, max_new_tokens: int, config_file=None) -> SamplingConfig:
+    """The SamplingConfig `generate` would use for the checkpoint at `checkpoint_dir` (a local directory), or,
+    given `config_file`, for any checkpoint whose generation_config.json that file is (it must exist)."""
+    path = epath.Path(config_file) if config_file else epath.Path(checkpoint_dir) / 'generation_config.json'
+    if config_file and not path.exists():
+        raise GenerationConfigError(f'{path}: no such generation config file')
+    try:
+        values = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError as error:
+        raise GenerationConfigError(f'{path}: not a JSON generation config ({error})') from None
+    if not isinstance(values, dict):
+        raise GenerationConfigError(f'{path}: not a JSON object')
     for field, neutral in UNSUPPORTED.items():
         if values.get(field) is not None and values[field] != neutral:
             raise GenerationConfigError(f'{path}: {field}={values[field]!r} is not supported by the reference-'

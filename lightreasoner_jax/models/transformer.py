@@ -21,18 +21,20 @@ from lightreasoner_jax.sharding import constrain
 
 class KVCache(NamedTuple):
     """Fixed-size key/value cache. Slots [0, length) are written; `valid` marks non-pad slots."""
-    keys: tuple[jax.Array, ...]    # per layer [B, K, S, H]: heads-major, so attention reads each
-    values: tuple[jax.Array, ...]  # kv head's keys contiguously (no per-step transpose)
+    # Keys are stored transposed, so a decode step's q.k is a plain [G, H] x [H, S] product per kv head:
+    # on XLA:CPU that ran 2-4x faster than contracting H against a [S, H] cache (benchmarks/decode_attention.py).
+    keys: tuple[jax.Array, ...]    # per layer [B, K, H, S]
+    values: tuple[jax.Array, ...]  # per layer [B, K, S, H]
     valid: jax.Array               # [B, S] bool
     length: jax.Array              # [] int32
 
     @classmethod
     def init(cls, config: ModelConfig, batch_size: int, max_length: int, dtype=None) -> KVCache:
         dtype = config.dtype if dtype is None else dtype
-        shape = (batch_size, config.num_kv_heads, max_length, config.head_dim)
-        zeros = tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers))
-        return cls(zeros, tuple(jnp.zeros(shape, dtype) for _ in range(config.num_layers)),
-                   jnp.zeros((batch_size, max_length), bool), jnp.zeros((), jnp.int32))
+        B, K, H, S = batch_size, config.num_kv_heads, config.head_dim, max_length
+        return cls(tuple(jnp.zeros((B, K, H, S), dtype) for _ in range(config.num_layers)),
+                   tuple(jnp.zeros((B, K, S, H), dtype) for _ in range(config.num_layers)),
+                   jnp.zeros((B, S), bool), jnp.zeros((), jnp.int32))
 
     @property
     def max_length(self) -> int:
@@ -40,13 +42,14 @@ class KVCache(NamedTuple):
 
     def extended(self, extra: int) -> KVCache:
         """The same cache with `extra` empty slots appended."""
-        def grow(x):
-            return jnp.pad(x, ((0, 0), (0, 0), (0, extra), (0, 0)))
-        return KVCache(tuple(map(grow, self.keys)), tuple(map(grow, self.values)),
-                       jnp.pad(self.valid, ((0, 0), (0, extra))), self.length)
+        def grow(x, axis):
+            return jnp.pad(x, [(0, extra if a == axis else 0) for a in range(x.ndim)])
+        return KVCache(tuple(grow(k, 3) for k in self.keys), tuple(grow(v, 2) for v in self.values),
+                       grow(self.valid, 1), self.length)
 
 
-CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', 'length', None)
+KEY_CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', None, 'length')
+VALUE_CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', 'length', None)
 
 
 class RMSNorm(nnx.Module):
@@ -77,19 +80,19 @@ class Attention(nnx.Module):
                                  dt, rngs)
 
     def __call__(self, x, sin, cos, mask, cache_kv=None, cache_start=None, dropout_rng=None):
-        """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(k,v) of [B,K,S,H], writes this step's keys
-        and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
+        """x [B,T,D]; mask [B,T,S] bool. With cache_kv=(keys [B,K,H,S], values [B,K,S,H]), writes this step's
+        keys and values at slots [cache_start, cache_start+T) and attends over the whole cache."""
         q = self.q_proj(x, dropout_rng)
         k = self.k_proj(x, dropout_rng)
         v = self.v_proj(x, dropout_rng)
         q = constrain(apply_rope(q, sin, cos), ('batch', 'length', 'activation_heads', None))
-        k = jnp.swapaxes(apply_rope(k, sin, cos), 1, 2)  # [B,K,T,H]
-        v = jnp.swapaxes(v, 1, 2)
-        k = constrain(k, ('batch', 'activation_kv_heads', 'length', None))
-        v = constrain(v, ('batch', 'activation_kv_heads', 'length', None))
+        k = jnp.transpose(apply_rope(k, sin, cos), (0, 2, 3, 1))  # [B,K,H,T], the key cache's layout
+        v = jnp.swapaxes(v, 1, 2)  # [B,K,T,H]
+        k = constrain(k, KEY_CACHE_LOGICAL_AXES)
+        v = constrain(v, VALUE_CACHE_LOGICAL_AXES)
         if cache_kv is not None:
             cache_k, cache_v = cache_kv
-            k = jax.lax.dynamic_update_slice_in_dim(cache_k, k.astype(cache_k.dtype), cache_start, axis=2)
+            k = jax.lax.dynamic_update_slice_in_dim(cache_k, k.astype(cache_k.dtype), cache_start, axis=3)
             v = jax.lax.dynamic_update_slice_in_dim(cache_v, v.astype(cache_v.dtype), cache_start, axis=2)
             new_kv = (k, v)
         else:
@@ -100,7 +103,7 @@ class Attention(nnx.Module):
 
 
 def dot_product_attention(q, k, v, mask, scale, impl: str):
-    """q [B,T,N,H], k/v [B,K,S,H], mask [B,1,T,S] -> [B,T,N,H].
+    """q [B,T,N,H], k [B,K,H,S], v [B,K,S,H], mask [B,1,T,S] -> [B,T,N,H].
 
     'auto' asks for cuDNN's fused kernel on GPU in half precision; otherwise grouped-query
     einsums, which read each kv head once for its G = N/K query heads instead of materialising
@@ -111,7 +114,7 @@ def dot_product_attention(q, k, v, mask, scale, impl: str):
                                      and q.dtype in (jnp.bfloat16, jnp.float16))
     if use_cudnn:
         try:
-            return jax.nn.dot_product_attention(q, jnp.swapaxes(k, 1, 2), jnp.swapaxes(v, 1, 2), mask=mask,
+            return jax.nn.dot_product_attention(q, jnp.transpose(k, (0, 3, 1, 2)), jnp.swapaxes(v, 1, 2), mask=mask,
                                                 scale=scale, implementation='cudnn')
         except (NotImplementedError, ValueError, RuntimeError):
             if impl == 'cudnn':
@@ -120,7 +123,7 @@ def dot_product_attention(q, k, v, mask, scale, impl: str):
     B, T, N, H = q.shape
     K = k.shape[1]
     grouped = jnp.swapaxes(q.reshape(B, T, K, N // K, H), 1, 2).reshape(B, K, T * (N // K), H)  # [B,K,TG,H]
-    logits = jnp.einsum('BKQH,BKSH->BKQS', grouped, k, preferred_element_type=jnp.float32) * scale
+    logits = jnp.einsum('BKQH,BKHS->BKQS', grouped, k, preferred_element_type=jnp.float32) * scale
     logits = logits.reshape(B, K, T, N // K, -1)
     logits = jnp.where(mask[:, :, :, None], logits, jnp.finfo(jnp.float32).min)
     probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype).reshape(B, K, T * (N // K), -1)
@@ -232,8 +235,8 @@ class Transformer(nnx.Module):
             layer_rng = None if dropout_rng is None else jax.random.fold_in(dropout_rng, i)
             x, kv = layer(x, sin, cos, masks[c.sliding_windows[i]], layer_kv, start, layer_rng)
             if kv is not None:
-                new_keys.append(constrain(kv[0], CACHE_LOGICAL_AXES))
-                new_values.append(constrain(kv[1], CACHE_LOGICAL_AXES))
+                new_keys.append(constrain(kv[0], KEY_CACHE_LOGICAL_AXES))
+                new_values.append(constrain(kv[1], VALUE_CACHE_LOGICAL_AXES))
             if i + 1 == exit_layer:
                 exit_hidden = self.final_norm(x)
         hidden = None if stop_at_exit else self.final_norm(x)

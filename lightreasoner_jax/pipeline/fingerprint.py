@@ -33,6 +33,8 @@ CONDITIONAL_FIELDS = {
     # sampled before the in-loop contrast existed still resumes.
     'contrast.rescore': lambda config: bool(config.get('contrast', {}).get('rescore')),
     'contrast.reference_compatible': lambda config: bool(config.get('contrast', {}).get('reference_compatible')),
+    'contrast.generation_config': lambda config: bool(config.get('contrast', {}).get('reference_compatible')
+                                                      and config['contrast'].get('generation_config')),
     # The amateur's kind counts when not the default 'model' (workdirs from before it existed resume); an early
     # exit is the expert's own layers, so its path and dtype do not count, its layer count does.
     'amateur.kind': lambda config: _amateur_kind(config) != 'model',

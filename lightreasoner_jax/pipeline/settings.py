@@ -40,9 +40,11 @@ def cross_tokenizer(config) -> CrossTokenizerConfig:
 
 def sampling(config) -> SamplingConfig:
     """config.generation's sampling; with contrast.reference_compatible, what the expert's generation_config.json
-    makes transformers' `generate` do (config.generation.max_new_tokens still caps the answers)."""
+    makes transformers' `generate` do, or contrast.generation_config's file where set (config.generation.
+    max_new_tokens still caps the answers)."""
     if config.contrast.get('reference_compatible', False):
-        return checkpoint_sampling(local_dir(config.expert.path), config.generation.max_new_tokens)
+        return checkpoint_sampling(local_dir(config.expert.path), config.generation.max_new_tokens,
+                                   config.contrast.get('generation_config') or None)
     return from_section(SamplingConfig, config.generation)
 
 

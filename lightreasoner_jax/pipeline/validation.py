@@ -152,7 +152,9 @@ OPTIONAL_RULES = (
          'a tuple of token strings'),
     Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"),
     Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'),
-    Rule('contrast.reference_compatible', lambda v: isinstance(v, bool), 'True or False'))
+    Rule('contrast.reference_compatible', lambda v: isinstance(v, bool), 'True or False'),
+    Rule('contrast.generation_config', lambda v: isinstance(v, str),
+         "a path to a generation_config.json, or '' for the expert's own"))
 
 
 def _check_amateur(amateur) -> None:
@@ -173,6 +175,15 @@ def _check_amateur(amateur) -> None:
         for field in ('top_m', 'max_continuation'):
             if not _int(1)(amateur.get(field, 0)):
                 raise ConfigError(f'config.amateur.{field} = {amateur.get(field)!r}: must be an integer >= 1')
+
+
+def _check_generation_config_file(contrast) -> None:
+    """contrast.generation_config replaces the expert's generation_config.json, which only the reference-
+    compatible mode reads: set without it, it would be silently ignored."""
+    if not contrast.get('reference_compatible', False):
+        raise ConfigError(f'config.contrast.generation_config = {contrast.generation_config!r}: only read with '
+                          'contrast.reference_compatible=True')
+    _check_local_path('contrast.generation_config', contrast.generation_config)
 
 
 def used_sections(config) -> set[str]:
@@ -237,6 +248,8 @@ def validate(config, processes: int = 1) -> None:
         if config.amateur.get('kind') == 'cross_tokenizer' and 'diagnose' in {split_name(s)[0] for s in config.stages}:
             raise ConfigError("config.stages: the diagnose stage compares the models id by id; it does not run "
                               "with amateur.kind='cross_tokenizer'")
+    if 'contrast' in sections and config.contrast.get('generation_config'):
+        _check_generation_config_file(config.contrast)
     if 'eval' in sections:
         _check_eval_sets(config.eval)
     if not isinstance(config.get('compilation_cache_dir', ''), str):
