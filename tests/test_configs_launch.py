@@ -8,9 +8,13 @@ import subprocess
 
 import pytest
 
-from lightreasoner_jax.pipeline import stages
+from lightreasoner_jax.generation import SamplingConfig
+from lightreasoner_jax.pipeline import settings, stages
 from lightreasoner_jax.pipeline.config_files import load_config_file
+from lightreasoner_jax.pipeline.fingerprint import fingerprint
+from lightreasoner_jax.pipeline.model_pairs import check_before_stages
 from lightreasoner_jax.pipeline.sweep import load_sweep
+from lightreasoner_jax.pipeline.validation import validate
 from lightreasoner_jax.pipeline.variants import stage_context
 from lightreasoner_jax.pipeline.workdir import Workdir
 
@@ -42,6 +46,23 @@ def test_every_config_file_loads_and_names_real_stages():
         if 'stages' in config:
             stages.check_stage_names(config)
     assert len(load_sweep(os.path.join(ROOT, 'configs', 'sweeps', 'beta_alpha.py'))) == 6
+
+
+@pytest.mark.parametrize('name', ['demo_reference_compatible', 'demo_reference_compatible_clean'])
+def test_reference_compatible_demos_sample_greedily_and_as_deepseek(name, tmp_path):
+    """The toy experts ship no generation_config.json (the reference decodes them greedily); the sampled rows
+    read the DeepSeek-R1-Distill sampling file shipped under configs/generation_configs/."""
+    config = load_config_file(os.path.join(ROOT, 'configs', f'{name}.py'))
+    validate(config)
+    workdir = Workdir(tmp_path / 'w')
+    check_before_stages(config, workdir)
+    greedy = stage_context(config, workdir, 'sample:reference_greedy')[0]
+    sampled = stage_context(config, workdir, 'train:reference_sampled_s2')[0]
+    assert settings.sampling(greedy) == SamplingConfig(config.generation.max_new_tokens)
+    assert settings.sampling(sampled) == SamplingConfig(config.generation.max_new_tokens, temperature=0.6, top_k=50,
+                                                        top_p=0.95)
+    assert sampled.train.seed == 2 and fingerprint(sampled, 'sample') == fingerprint(
+        stage_context(config, workdir, 'sample:reference_sampled')[0], 'sample')  # the seeds share one sample
 
 
 def test_demo_full_variants_are_the_papers_comparisons_in_both_worlds(tmp_path):
