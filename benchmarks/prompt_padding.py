@@ -26,15 +26,30 @@ from lightreasoner_jax.shape_plan import plan_lengths  # noqa: E402
 NEW_TOKENS = 128
 
 
-def step_flops(batch: int, length: int) -> float:
+def prefill_flops(rows: int, length: int) -> float:
+    """Both models' prefill of [rows, length] prompts (attention over the prompt's slots)."""
+    return sum(forward_flops({**COMMON, **shape}, rows * length, length, rows) for shape in SHAPES.values())
+
+
+def step_flops(batch: int, length: int, blocks: tuple[int, ...] = ()) -> float:
     """Executed matmul FLOPs of one sample step over [batch, length] prompts, both models: prefill over the
-    prompt's slots, then NEW_TOKENS decode steps over length + NEW_TOKENS slots, the head at every decode step."""
-    total = 0.0
+    prompt's slots (or per block of rows at the block's length: generation.prefill_groups), then NEW_TOKENS
+    decode steps over length + NEW_TOKENS slots, the head at every decode step."""
+    blocks = blocks or (length,)
+    total = sum(prefill_flops(batch // len(blocks), n) for n in blocks)
     for shape in SHAPES.values():
-        config = {**COMMON, **shape}
-        total += forward_flops(config, batch * length, length, batch)
-        total += NEW_TOKENS * forward_flops(config, batch, length + NEW_TOKENS, batch)
+        total += NEW_TOKENS * forward_flops({**COMMON, **shape}, batch, length + NEW_TOKENS, batch)
     return total
+
+
+def block_lengths(batch: list[int], batch_size: int, length: int, bucket: int, groups: int) -> tuple[int, ...]:
+    """PromptBatcher.row_groups on one process: each block's longest prompt in buckets, at most `length`."""
+    if groups == 1:
+        return (length,)
+    rows = batch_size // groups
+    blocks = tuple(min(length, bucket_length(max(batch[g * rows:(g + 1) * rows] or [1]), bucket))
+                   for g in range(groups))
+    return (length,) if all(n == length for n in blocks) else blocks
 
 
 def flop_optimal(needed: list[int], max_lengths: int) -> list[int]:
@@ -51,22 +66,25 @@ def flop_optimal(needed: list[int], max_lengths: int) -> list[int]:
     return [next(p for p in best if p >= n) for n in needed]
 
 
-def measure(prompt_lengths: list[int], batch_size: int, bucket: int, max_lengths: int) -> dict:
+def measure(prompt_lengths: list[int], batch_size: int, bucket: int, max_lengths: int, groups: int = 1) -> dict:
     ordered = sorted(prompt_lengths, reverse=True)  # batches_by_length: longest first
     batches = [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
     needed = [bucket_length(max(b), bucket) for b in batches]
     planned = plan_lengths(needed, max_lengths) if max_lengths else needed
     optimal = flop_optimal(needed, max_lengths) if max_lengths else needed
+    blocks = [block_lengths(b, batch_size, p, bucket, groups) for b, p in zip(batches, planned)]
     real = sum(prompt_lengths)
-    padded = sum(batch_size * p for p in planned)  # every batch runs batch_size rows (short ones are dummies)
-    flops = sum(step_flops(batch_size, p) for p in planned)
+    padded = sum(batch_size // len(b) * sum(b) for b in blocks)  # every batch runs batch_size rows (dummies too)
+    flops = sum(step_flops(batch_size, p, b) for p, b in zip(planned, blocks))
     flops_unpadded = sum(step_flops(1, n) for n in prompt_lengths) * batch_size * len(batches) / len(prompt_lengths)
     return {'questions': len(prompt_lengths), 'batches': len(batches), 'max_prompt_shapes': max_lengths,
-            'bucket': bucket, 'planned_lengths': sorted(set(planned)), 'flop_optimal_lengths': sorted(set(optimal)),
+            'bucket': bucket, 'prefill_groups': groups, 'step_shapes': len(set(zip(planned, blocks))),
+            'planned_lengths': sorted(set(planned)), 'flop_optimal_lengths': sorted(set(optimal)),
             'padding_share_of_prefill_tokens': 1 - real / padded,
             'flops_tflop': flops / 1e12,
             'flops_if_every_prompt_ran_at_its_own_length_tflop': flops_unpadded / 1e12,
-            'flop_optimal_plan_saves': 1 - sum(step_flops(batch_size, p) for p in optimal) / flops}
+            'flop_optimal_plan_saves': 1 - sum(step_flops(batch_size, p, block_lengths(batch, batch_size, p, bucket, groups))
+                                               for batch, p in zip(batches, optimal)) / flops}
 
 
 def main():
@@ -83,6 +101,9 @@ def main():
             for max_lengths in (1, 2, 4, 0):
                 rows.append(measure(lengths[:count], 64, bucket, max_lengths))
                 print(json.dumps(rows[-1]), flush=True)
+        for groups in (2, 4, 8):  # generation.prefill_groups at the default plan (bucket 64, 2 lengths)
+            rows.append(measure(lengths[:count], 64, 64, 2, groups))
+            print(json.dumps(rows[-1]), flush=True)
     Path(args.out).write_text(json.dumps({'tokenizer': 'the Qwen2.5 stand-in of tests/paper_pairs.py',
                                           'batch_size': 64, 'new_tokens': NEW_TOKENS, 'rows': rows}, indent=2))
 

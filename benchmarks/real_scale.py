@@ -7,7 +7,7 @@ padded with never-produced fillers to the real 151,643 ordinary ids, then Qwen2.
 
 Each side runs in its own process, so each reports its own peak RSS:
 - ours: `main.run` with stages ('sample',) on `--questions` GSM8K train questions (batch 64, 128 new
-  tokens, the contrast inside the decode loop), then ('train',) for `--updates` updates of 16 positions;
+  tokens, the contrast inside the decode loop, the prefill in `--prefill_groups` blocks of rows), then ('train',) for `--updates` updates of 16 positions;
 - the reference: LightR_sampling.py's procedure (benchmarks/sampling_vs_reference.py) on the first
   `--reference_questions` of the same questions (its amateur re-run in batches of
   `--reference_amateur_batch` prefixes, 16, not its 64, to fit this machine's memory; the FLOPs are the same), then LightR_finetuning.py's PEFT loop
@@ -79,6 +79,28 @@ def forward_flops(config: dict, tokens: int, context: int, head_tokens: int) -> 
     return tokens * per_layer * config['num_hidden_layers'] + head_tokens * 2 * d * config['vocab_size']
 
 
+def sampling_flops(prompts, generation, configs) -> float:
+    """Executed matmul FLOPs of the sample stage: per batch (longest prompts first), the prefill of each block
+    of rows at its length (`PromptBatcher.row_groups`; one block at the batch's length without prefill_groups),
+    then max_new_tokens decode steps of every row over P + max_new_tokens slots. P is the batch's own bucket;
+    with several batches the planned lengths can be longer, so this can undercount."""
+    from lightreasoner_jax.generation import PromptBatcher, batches_by_length
+    from lightreasoner_jax.sharding import make_mesh
+    B, N = generation.batch_size, generation.max_new_tokens
+    batcher = PromptBatcher(make_mesh(data=1, fsdp=-1, tensor=1), batch_size=B, bucket=generation.bucket, pad_id=0,
+                            prefill_groups=generation.get('prefill_groups', 1))
+    flops = 0.0
+    for batch in batches_by_length([(None, p) for p in prompts], B):
+        batch_prompts = [p for _, p in batch]
+        P = batcher.padded_length(batch_prompts)
+        blocks = batcher.row_groups(batch_prompts, P) or (P,)
+        rows = B // len(blocks)
+        for c in configs:
+            flops += sum(forward_flops(c, rows * length, length, rows) for length in blocks)
+            flops += forward_flops(c, B * N, P + N, B * N)
+    return flops
+
+
 def ours(root: Path, args) -> dict:
     import jax
 
@@ -88,6 +110,7 @@ def ours(root: Path, args) -> dict:
     from lightreasoner_jax.pipeline.config_files import load_config_file
     from lightreasoner_jax.pipeline.train_stage import training_records
     from lightreasoner_jax.pipeline.workdir import Workdir
+    from lightreasoner_jax.sampling import read_samples
     from lightreasoner_jax.sharding import make_mesh
     from lightreasoner_jax.training import update_plan
     from lightreasoner_jax.training.objectives import objective
@@ -98,6 +121,7 @@ def ours(root: Path, args) -> dict:
     config.train.compute_dtype = args.dtype
     config.data.update(dict(source=str(root / 'questions.jsonl'), id_field='id', config_name='', limit=0))
     config.generation.batch_size = args.batch_size
+    config.generation.prefill_groups = args.prefill_groups
     config.train.optim.num_steps = args.updates
     config.train.checkpoint.save_every = 10 ** 6
     config.compilation_cache_dir = 'off'  # a cold start, as a first run
@@ -114,12 +138,8 @@ def ours(root: Path, args) -> dict:
     expert = json.loads((root / 'expert' / 'config.json').read_text())
     amateur = json.loads((root / 'amateur' / 'config.json').read_text())
     records = training_records(config, workdir, None)
-    prompt = max(len(r.prompt_ids) for r in records)
-    bucket = config.generation.bucket
-    padded_prompt = -(-prompt // bucket) * bucket  # at most this (two planned lengths may be shorter)
-    steps, rows = config.generation.max_new_tokens, len(records)
-    sample_flops = sum(forward_flops(c, rows * padded_prompt, padded_prompt, rows)
-                       + forward_flops(c, rows * steps, padded_prompt + steps, rows * steps) for c in (expert, amateur))
+    sampled = read_samples(workdir.samples_dir)
+    sample_flops = sampling_flops([r.prompt_ids for r in sampled], config.generation, (expert, amateur))
     batching = settings.batching(config, make_mesh(data=1, fsdp=-1, tensor=1))
     plan = update_plan(records, objective('contrast'), None, batching, args.updates)
     train_flops = 0.0
@@ -127,7 +147,7 @@ def ours(root: Path, args) -> dict:
         batch = plan.batch(step, records, batching)
         length = batch.input_ids.shape[-1]  # [(accumulation,) rows, length]
         train_flops += 2 * forward_flops(expert, batch.input_ids.size, length, batch.position_row.size)
-    result['sample'].update(questions=rows, kept_steps=stats['kept_steps'], candidate_steps=stats['candidate_steps'],
+    result['sample'].update(questions=len(sampled), kept_steps=stats['kept_steps'], candidate_steps=stats['candidate_steps'],
                             executed_gflop=sample_flops / 1e9)
     result['train'].update(updates=args.updates, positions=args.updates * 16, executed_gflop=train_flops / 1e9,
                            batch_shapes=[list(s) for s in plan.shapes])
@@ -191,6 +211,8 @@ def main():
                         help="the reference's prefixes per amateur forward (it uses 64: [64, ~400, 151936] float32 "
                              'logits alone are 16 GB, which with the rest passes this 24 GB machine)')
     parser.add_argument('--dtype', default='float32')
+    parser.add_argument('--prefill_groups', type=int, default=4,
+                        help="our generation.prefill_groups: each batch's prefill in blocks of rows at their own lengths")
     parser.add_argument('--expert_layers', type=int, default=0, help='0: 24, as Qwen2.5-0.5B')
     parser.add_argument('--out', default=str(ROOT / 'benchmarks' / 'results' / 'real_scale.json'))
     parser.add_argument('--part', default='', help=argparse.SUPPRESS)

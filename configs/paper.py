@@ -23,7 +23,9 @@ def get_config() -> ml_collections.ConfigDict:
     # Qwen's ChatML ends a turn with <|im_end|>; base models' EOS is <|endoftext|> only (the toolkit's stop words)
     c.expert.stop_tokens = ('<|im_end|>', '<|endoftext|>')
     c.data.update(dict(source='openai/gsm8k', config_name='main', split='train', limit=1000))
-    c.generation.update(dict(max_new_tokens=128, temperature=0.0))
+    # prefill_groups 4: each batch's prompts prefilled in 4 blocks at their own lengths (~19% fewer sampling FLOPs
+    # at these shapes: benchmarks/prompt_padding.py); not the reference's, which prefills one prompt at a time
+    c.generation.update(dict(max_new_tokens=128, temperature=0.0, prefill_groups=4))
     c.contrast.update(dict(alpha=0.2, beta=0.4))
     c.train.update(dict(method='lora', positions_per_update=16, grad_accum=1))
     c.train.lora.update(dict(targets=('q_proj', 'v_proj'), rank=8, alpha=16.0, dropout=0.05))

@@ -8,8 +8,8 @@ Returns token ids and lengths only; no [B, T, V] logits are kept (scoring recomp
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -71,20 +71,22 @@ def next_token(logits: jax.Array, rng: jax.Array, sampling: SamplingConfig) -> j
 
 
 def generate(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,
-             sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int) -> Generation:
-    """prompt_ids/prompt_mask [B, P], left-padded. Jittable; `sampling`, `eos_ids`, `pad_id` static."""
+             sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int, row_groups: tuple[int, ...] = ()
+             ) -> Generation:
+    """prompt_ids/prompt_mask [B, P], left-padded. Jittable; `sampling`, `eos_ids`, `pad_id`, `row_groups`
+    (`prefill_in_groups`) static."""
     return generate_with_cache(model, prompt_ids, prompt_mask, rng, sampling=sampling, eos_ids=eos_ids,
-                               pad_id=pad_id)[0]
+                               pad_id=pad_id, row_groups=row_groups)[0]
 
 
 def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, rng: jax.Array, *,
-                        sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int
-                        ) -> tuple[Generation, KVCache]:
+                        sampling: SamplingConfig, eos_ids: Sequence[int], pad_id: int,
+                        row_groups: tuple[int, ...] = ()) -> tuple[Generation, KVCache]:
     """As `generate`, and the final KV cache [B, ., P + max_new_tokens, .]: slots [0, P) still hold the
     prompt's keys and values from prefill (decode writes only after them), so scoring can reuse them."""
     B = prompt_ids.shape[0]
     N = sampling.max_new_tokens
-    logits, cache = prefill(model, prompt_ids, prompt_mask, N)
+    logits, cache = prefill(model, prompt_ids, prompt_mask, N, row_groups)
 
     def cond(carry):
         step, _, done, *_ = carry
@@ -103,14 +105,44 @@ def generate_with_cache(model: Transformer, prompt_ids: jax.Array, prompt_mask: 
     return Generation(tokens, lengths), cache
 
 
-def prefill(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, new_tokens: int
-            ) -> tuple[jax.Array, KVCache]:
+def prefill(model: Transformer, prompt_ids: jax.Array, prompt_mask: jax.Array, new_tokens: int,
+            row_groups: tuple[int, ...] = ()) -> tuple[jax.Array, KVCache]:
     """(logits [B, V] f32 predicting the first answer token, a cache of P + new_tokens slots). The prefill
     runs in a cache of exactly P slots (its attention spans the prompt, not the empty slots after it);
-    the cache then grows for decoding, which writes after the prompt."""
+    the cache then grows for decoding, which writes after the prompt. `row_groups`: as `prefill_in_groups`."""
+    def prefill_rows(ids, mask):
+        hidden, cache = model(ids, padded_positions(mask), mask, KVCache.init(model.config, *ids.shape))
+        return model.logits(hidden[:, -1]), cache
+
+    logits, cache = prefill_in_groups(prefill_rows, prompt_ids, prompt_mask, row_groups)
+    return logits, cache.extended(new_tokens)
+
+
+def prefill_in_groups(prefill_rows: Callable, prompt_ids: jax.Array, prompt_mask: jax.Array,
+                      row_groups: tuple[int, ...] = ()) -> tuple[Any, KVCache]:
+    """`prefill_rows(ids [R, L], mask [R, L]) -> (outputs [R, ...], a cache of L slots)` over the left-padded
+    batch [B, P], whole (`row_groups` empty) or in len(row_groups) equal blocks of rows, block g cut to its
+    last row_groups[g] columns (every column it drops must be padding). One batch pads every prompt to its
+    longest; a block of shorter prompts then runs at its own length instead (the sample stage's batches are
+    sorted longest first). Each block's cache gets empty slots in front, so decoding sees a cache of P slots
+    whose valid slots hold what one prefill over [B, P] computes, up to float rounding."""
     B, P = prompt_ids.shape
-    hidden, cache = model(prompt_ids, padded_positions(prompt_mask), prompt_mask, KVCache.init(model.config, B, P))
-    return model.logits(hidden[:, -1]), cache.extended(new_tokens)
+    if not row_groups:
+        return prefill_rows(prompt_ids, prompt_mask)
+    if B % len(row_groups) or not all(1 <= length <= P for length in row_groups):
+        raise ValueError(f'row_groups {row_groups}: need equal blocks of {B} rows, each 1..{P} columns')
+    R = B // len(row_groups)
+    outputs, caches = [], []
+    for g, length in enumerate(row_groups):
+        output, cache = prefill_rows(prompt_ids[g * R:(g + 1) * R, P - length:],
+                                     prompt_mask[g * R:(g + 1) * R, P - length:])
+        outputs.append(output)
+        caches.append(cache.padded(before=P - length))
+    concat = lambda *xs: jnp.concatenate(xs, axis=0)  # noqa: E731
+    cache = KVCache(tuple(concat(*layer) for layer in zip(*(c.keys for c in caches))),
+                    tuple(concat(*layer) for layer in zip(*(c.values for c in caches))),
+                    concat(*(c.valid for c in caches)), jnp.asarray(P, jnp.int32))
+    return jax.tree.map(concat, *outputs), cache
 
 
 def choose_token(step: jax.Array, logits: jax.Array, tokens: jax.Array, done: jax.Array, lengths: jax.Array,

@@ -47,8 +47,9 @@ class PromptBatcher:
     prompts and gets its own rows back.
     """
 
-    def __init__(self, mesh: jax.sharding.Mesh, *, batch_size: int, bucket: int, pad_id: int):
+    def __init__(self, mesh: jax.sharding.Mesh, *, batch_size: int, bucket: int, pad_id: int, prefill_groups: int = 1):
         self.mesh, self.batch_size, self.bucket, self.pad_id = mesh, batch_size, bucket, int(pad_id)
+        self.blocks_per_process = prefill_blocks_per_process(prefill_groups, batch_size, jax.process_count())
         self.batch_sharding = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
         self.rows_sharding = shd.logical_sharding(mesh, ('batch',), (batch_size,))
         self.trace_count = 0
@@ -70,11 +71,36 @@ class PromptBatcher:
         return (shd.from_process_local(ids, self.batch_sharding),
                 shd.from_process_local(mask, self.batch_sharding))
 
+    def row_groups(self, prompts: Sequence[Sequence[int]], length: int) -> tuple[int, ...]:
+        """The prefill's row blocks (`prefill_in_groups`) for this batch padded to `length`: () with one group;
+        else each block's longest prompt rounded up to the bucket (at most `length`), agreed by every process
+        (each measures its own blocks; the global batch holds the processes' rows in order)."""
+        per_process, processes = self.blocks_per_process, jax.process_count()
+        if per_process * processes == 1:
+            return ()
+        rows = self.local_batch_size // per_process
+        mine = [bucket_length(max([len(p) for p in prompts[g * rows:(g + 1) * rows]] or [1]), self.bucket)
+                for g in range(per_process)]
+        lengths = [0] * (per_process * processes)
+        lengths[jax.process_index() * per_process:(jax.process_index() + 1) * per_process] = mine
+        groups = tuple(min(n, length) for n in shd.agree_max_each(lengths))
+        return () if all(n == length for n in groups) else groups
+
     def answers(self, generation, count: int) -> list[list[int]]:
         """The first `count` of this process's generated ids (up to and including EOS)."""
         rows = shd.process_rows(self.batch_size)
         tokens, lengths = shd.to_host(generation.tokens)[rows], shd.to_host(generation.lengths)[rows]
         return [tokens[row, :lengths[row]].tolist() for row in range(count)]
+
+
+def prefill_blocks_per_process(prefill_groups: int, batch_size: int, processes: int) -> int:
+    """Blocks of prefill rows per process for `prefill_groups` over the global batch: each process prefills its
+    own rows, so a pod of more processes than groups gets one block per process."""
+    per_process = -(-prefill_groups // processes) if prefill_groups >= 1 else 0
+    if per_process < 1 or (batch_size // processes) % per_process:
+        raise ValueError(f'prefill_groups ({prefill_groups}) must be >= 1 and split the {batch_size // processes} '
+                         f'rows of each of the {processes} processes into equal blocks')
+    return per_process
 
 
 def batches_by_length(items, batch_size: int):

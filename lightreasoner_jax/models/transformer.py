@@ -42,10 +42,14 @@ class KVCache(NamedTuple):
 
     def extended(self, extra: int) -> KVCache:
         """The same cache with `extra` empty slots appended."""
+        return self.padded(after=extra)
+
+    def padded(self, *, before: int = 0, after: int = 0) -> KVCache:
+        """The same cache with empty (invalid) slots before and after its own; `length` counts those before."""
         def grow(x, axis):
-            return jnp.pad(x, [(0, extra if a == axis else 0) for a in range(x.ndim)])
+            return jnp.pad(x, [(before, after) if a == axis else (0, 0) for a in range(x.ndim)])
         return KVCache(tuple(grow(k, 3) for k in self.keys), tuple(grow(v, 2) for v in self.values),
-                       grow(self.valid, 1), self.length)
+                       grow(self.valid, 1), self.length + before)
 
 
 KEY_CACHE_LOGICAL_AXES = ('batch', 'activation_kv_heads', None, 'length')

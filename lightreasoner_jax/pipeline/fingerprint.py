@@ -22,6 +22,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
 
 # Dotted paths of fields that change how a stage runs, not what it produces.
 IGNORED_FIELDS = ('train.log_every', 'train.checkpoint', 'generation.bucket', 'eval.bucket', 'contrast.chunk',
+                  'generation.prefill_groups',  # as the bucket: padding, so float rounding, not the answers
                   'amateur.special_token_differences')  # refuses or allows a run; never changes its outputs
 
 

@@ -52,7 +52,7 @@ def run(config, workdir: Workdir, mesh: jax.sharding.Mesh) -> dict:
     options = dict(done=done, contrast=contrast, sampling=sampling, batch_size=gen_cfg.batch_size,
                    bucket=gen_cfg.bucket, system_prompt=config.data.system_prompt or None,
                    eos_ids=settings.stop_ids(config, tokenizer, expert.config), seed=gen_cfg.seed,
-                   max_prompt_shapes=gen_cfg.max_prompt_shapes,
+                   max_prompt_shapes=gen_cfg.max_prompt_shapes, prefill_groups=gen_cfg.get('prefill_groups', 1),
                    on_batch=lambda rows: store.append_records(path, rows), progress=True)
     cross_stats = {}
     if amateur_kind(config) == 'cross_tokenizer':

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from lightreasoner_jax import data as data_lib
 from lightreasoner_jax.evaluation import KINDS, PRESETS, SUITES
+from lightreasoner_jax.generation.prompt_batches import prefill_blocks_per_process
 from lightreasoner_jax.models.projection import PROJECTIONS
 from lightreasoner_jax.pipeline.variants import split_name
 from lightreasoner_jax.training.batches import MODES
@@ -152,6 +153,7 @@ OPTIONAL_RULES = (
          'a tuple of token strings'),
     Rule('amateur.special_token_differences', lambda v: v in ('allow', 'refuse'), "'allow' or 'refuse'"),
     Rule('contrast.rescore', lambda v: isinstance(v, bool), 'True or False'),
+    Rule('generation.prefill_groups', _int(1), 'an integer >= 1'),
     Rule('contrast.reference_compatible', lambda v: isinstance(v, bool), 'True or False'),
     Rule('contrast.generation_config', lambda v: isinstance(v, str),
          "a path to a generation_config.json, or '' for the expert's own"))
@@ -255,6 +257,12 @@ def validate(config, processes: int = 1) -> None:
     if not isinstance(config.get('compilation_cache_dir', ''), str):
         raise ConfigError(f'config.compilation_cache_dir = {config.compilation_cache_dir!r}: must be a path, '
                           "'' (the default) or 'off'")
+    if 'generation' in sections and 'prefill_groups' in config.generation:
+        try:
+            prefill_blocks_per_process(config.generation.prefill_groups, config.generation.batch_size, processes)
+        except ValueError as error:
+            raise ConfigError(f'config.generation.prefill_groups = {config.generation.prefill_groups}: {error} '
+                              f'(generation.batch_size {config.generation.batch_size})') from None
     for field in ('generation.batch_size', 'eval.batch_size'):
         if field.split('.')[0] in sections and _value(config, field) % processes:
             raise ConfigError(f'config.{field} = {_value(config, field)}: must be a multiple of the {processes} '

@@ -44,28 +44,30 @@ class ExpertTopMStep(PromptBatcher):
     """The expert answers a batch of prompts and keeps its top-M tokens at every step (one compile per length)."""
 
     def __init__(self, expert: Transformer, mesh, *, sampling: SamplingConfig, contrast: ContrastConfig,
-                 top_m: int, has_text: np.ndarray, eos_ids: Sequence[int], pad_id: int, batch_size: int, bucket: int):
-        super().__init__(mesh, batch_size=batch_size, bucket=bucket, pad_id=pad_id)
+                 top_m: int, has_text: np.ndarray, eos_ids: Sequence[int], pad_id: int, batch_size: int, bucket: int,
+                 prefill_groups: int = 1):
+        super().__init__(mesh, batch_size=batch_size, bucket=bucket, pad_id=pad_id, prefill_groups=prefill_groups)
         graph, self.state, shardings = split_on_mesh(expert, mesh)
         eos_ids = tuple(eos_ids)
 
         def record(expert_logits, _, valid):
             return expert_top_m(expert_logits, valid, m=top_m, has_text=jnp.asarray(has_text), alpha=contrast.alpha)
 
-        def run(state, ids, mask, rng):
+        def run(state, ids, mask, rng, row_groups):
             self.trace_count += 1
             return generate_recording(nnx.merge(graph, state), None, ids, mask, rng, sampling=sampling,
                                       first_step=contrast.first_step, eos_ids=eos_ids, pad_id=self.pad_id,
-                                      record=record, empty=empty_top_m(ids.shape[0], sampling.max_new_tokens, top_m))
+                                      record=record, empty=empty_top_m(ids.shape[0], sampling.max_new_tokens, top_m),
+                                      row_groups=row_groups)
 
         batch = self.batch_sharding
         self._run = jax.jit(run, in_shardings=(shardings, batch, batch, shd.replicated(mesh)),
-                            out_shardings=(Generation(batch, self.rows_sharding), None))
+                            out_shardings=(Generation(batch, self.rows_sharding), None), static_argnums=(4,))
 
     def __call__(self, prompts, rng, length=None) -> tuple[list[list[int]], ExpertTopM]:
         ids, mask = self.device_prompts(prompts, length)
         with jax.set_mesh(self.mesh):
-            generation, top = self._run(self.state, ids, mask, rng)
+            generation, top = self._run(self.state, ids, mask, rng, self.row_groups(prompts, ids.shape[1]))
         rows = shd.process_rows(self.batch_size)
         return self.answers(generation, len(prompts)), ExpertTopM(*(shd.to_host(x)[rows] for x in top))
 
@@ -151,7 +153,7 @@ def sample_cross_tokenizer(expert: Transformer, amateur: Transformer, expert_tok
                            cross: CrossTokenizerConfig = CrossTokenizerConfig(), sampling: SamplingConfig = SamplingConfig(),
                            batch_size: int = 64, bucket: int = 64,
                            system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT, eos_ids: Sequence[int] | None = None,
-                           seed: int = 0, max_prompt_shapes: int = 2,
+                           seed: int = 0, max_prompt_shapes: int = 2, prefill_groups: int = 1,
                            on_batch: Callable[[list[SampleRecord]], None] | None = None, progress: bool = False,
                            done: frozenset = frozenset(), stats: dict | None = None) -> list[SampleRecord]:
     """As `sampling.sample`, with an amateur of its own tokenizer (single process). `stats`, if given, gets
@@ -167,7 +169,7 @@ def sample_cross_tokenizer(expert: Transformer, amateur: Transformer, expert_tok
             for q in questions]
     step = ExpertTopMStep(expert, mesh, sampling=sampling, contrast=contrast, top_m=cross.top_m,
                           has_text=ids_with_text(expert_tokenizer, expert.config.vocab_size), eos_ids=eos_ids,
-                          pad_id=pad_id, batch_size=batch_size, bucket=bucket)
+                          pad_id=pad_id, batch_size=batch_size, bucket=bucket, prefill_groups=prefill_groups)
     texts = AmateurTexts(expert_tokenizer, amateur_tokenizer, system_prompt or None, cross.max_continuation)
     scorer = ContinuationScorer(amateur, mesh, cross.rows_per_call)
     amateur_pad = pad_token_id(amateur_tokenizer, model_eos_ids(amateur_tokenizer, amateur.config))

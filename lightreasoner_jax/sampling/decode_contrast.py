@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from lightreasoner_jax.generation import Generation, SamplingConfig, choose_token, prefill, processed_logits
+from lightreasoner_jax.generation.decode import prefill_in_groups
 from lightreasoner_jax.models.early_exit import EarlyExit
 from lightreasoner_jax.models.transformer import KVCache, Transformer, padded_positions
 from lightreasoner_jax.sampling.kernel import ContrastConfig, ContrastResult, contrast
@@ -36,19 +37,23 @@ def _shares_pass(expert: Transformer, amateur) -> bool:
     return isinstance(amateur, EarlyExit) and amateur.expert is expert
 
 
-def _prefill_both(expert: Transformer, amateur, prompt_ids, prompt_mask, new_tokens: int):
+def _prefill_both(expert: Transformer, amateur, prompt_ids, prompt_mask, new_tokens: int, row_groups=()):
     """((expert logits, amateur logits or None) [B, V] predicting the first answer token, the caches)."""
     if amateur is None:
-        expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, new_tokens)
+        expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, new_tokens, row_groups)
         return (expert_logits, None), (expert_cache, None)
     if not _shares_pass(expert, amateur):
-        expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, new_tokens)
-        amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, new_tokens)
+        expert_logits, expert_cache = prefill(expert, prompt_ids, prompt_mask, new_tokens, row_groups)
+        amateur_logits, amateur_cache = prefill(amateur, prompt_ids, prompt_mask, new_tokens, row_groups)
         return (expert_logits, amateur_logits), (expert_cache, amateur_cache)
-    B, P = prompt_ids.shape
-    hidden, exit_hidden, cache = expert.forward(prompt_ids, padded_positions(prompt_mask), prompt_mask,
-                                                KVCache.init(expert.config, B, P), exit_layer=amateur.exit_layer)
-    return (expert.logits(hidden[:, -1]), expert.logits(exit_hidden[:, -1])), (cache.extended(new_tokens), None)
+
+    def prefill_rows(ids, mask):
+        hidden, exit_hidden, cache = expert.forward(ids, padded_positions(mask), mask,
+                                                    KVCache.init(expert.config, *ids.shape), exit_layer=amateur.exit_layer)
+        return (expert.logits(hidden[:, -1]), expert.logits(exit_hidden[:, -1])), cache
+
+    logits, cache = prefill_in_groups(prefill_rows, prompt_ids, prompt_mask, row_groups)
+    return logits, (cache.extended(new_tokens), None)
 
 
 def _decode_both(expert: Transformer, amateur, token, position, caches):
@@ -68,17 +73,19 @@ def _decode_both(expert: Transformer, amateur, token, position, caches):
 
 def generate_recording(expert: Transformer, amateur: Transformer | EarlyExit | None, prompt_ids: jax.Array,
                        prompt_mask: jax.Array, rng: jax.Array, *, sampling: SamplingConfig, first_step: int,
-                       eos_ids: Sequence[int], pad_id: int, record: Callable, empty) -> tuple[Generation, Any]:
+                       eos_ids: Sequence[int], pad_id: int, record: Callable, empty,
+                       row_groups: tuple[int, ...] = ()) -> tuple[Generation, Any]:
     """The expert's answers, and at every step `record(expert_logits [B, V], amateur_logits [B, V] or None,
     valid [B])` (a pytree of [B, ...] arrays) written at that step of `empty` (the same pytree, [B, N, ...]).
     Jittable. amateur None: the expert alone decodes.
 
     Decoding is exactly `generate`'s (same tokens, same PRNG use); a row's step t is valid when the row had not
-    stopped before it and t >= first_step, as `score`'s `valid`.
+    stopped before it and t >= first_step, as `score`'s `valid`. `row_groups`: the prefill's row blocks
+    (`generation.prefill_in_groups`).
     """
     B = prompt_ids.shape[0]
     N = sampling.max_new_tokens
-    logits, caches = _prefill_both(expert, amateur, prompt_ids, prompt_mask, N)
+    logits, caches = _prefill_both(expert, amateur, prompt_ids, prompt_mask, N, row_groups)
 
     def cond(carry):
         step, _, done, *_ = carry
@@ -103,8 +110,8 @@ def generate_recording(expert: Transformer, amateur: Transformer | EarlyExit | N
 
 def generate_with_contrast(expert: Transformer, amateur: Transformer | EarlyExit, prompt_ids: jax.Array,
                            prompt_mask: jax.Array, rng: jax.Array, *, sampling: SamplingConfig,
-                           contrast_config: ContrastConfig, eos_ids: Sequence[int], pad_id: int
-                           ) -> tuple[Generation, ContrastResult]:
+                           contrast_config: ContrastConfig, eos_ids: Sequence[int], pad_id: int,
+                           row_groups: tuple[int, ...] = ()) -> tuple[Generation, ContrastResult]:
     """prompt_ids/prompt_mask [B, P] left-padded -> (the expert's answers, their contrast). Jittable."""
     c = contrast_config
 
@@ -117,4 +124,5 @@ def generate_with_contrast(expert: Transformer, amateur: Transformer | EarlyExit
 
     return generate_recording(expert, amateur, prompt_ids, prompt_mask, rng, sampling=sampling,
                               first_step=c.first_step, eos_ids=eos_ids, pad_id=pad_id, record=record,
-                              empty=empty_result(prompt_ids.shape[0], sampling.max_new_tokens, c.top_k))
+                              empty=empty_result(prompt_ids.shape[0], sampling.max_new_tokens, c.top_k),
+                              row_groups=row_groups)

@@ -52,7 +52,7 @@ def batch_seed(batch) -> int:
 def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequence[data_lib.Question], mesh, *,
            contrast: ContrastConfig = ContrastConfig(), sampling: SamplingConfig = SamplingConfig(),
            batch_size: int = 64, bucket: int = 64, system_prompt: str | None = data_lib.DEFAULT_SYSTEM_PROMPT,
-           eos_ids: Sequence[int] | None = None, seed: int = 0, max_prompt_shapes: int = 2,
+           eos_ids: Sequence[int] | None = None, seed: int = 0, max_prompt_shapes: int = 2, prefill_groups: int = 1,
            on_batch: Callable[[list[SampleRecord]], None] | None = None, progress: bool = False,
            done: frozenset = frozenset()) -> list[SampleRecord]:
     """Questions -> sample records: the expert answers each question, both models score the answer
@@ -62,14 +62,17 @@ def sample(expert: Transformer, amateur: Transformer, tokenizer, questions: Sequ
     each passes its own questions (possibly none) and every process must call. `on_batch` sees each
     batch's records as they are made (the sample stage appends them to its file). `done`: ids already
     answered by an earlier, interrupted run; they get no record, and the rest are batched and padded as
-    in an uninterrupted run, so they get the same records bit for bit.
+    in an uninterrupted run, so they get the same records bit for bit. `prefill_groups` > 1 prefills each
+    batch in that many blocks of rows, each at its own longest prompt's length (less padding; the records
+    agree with one prefill to float rounding).
     """
     if eos_ids is None:
         eos_ids = model_eos_ids(tokenizer, expert.config)
     todo = [(q, data_lib.build_prompt_ids(tokenizer, q.question, system_prompt=system_prompt or None))
             for q in questions]
     step = SampleStep(expert, amateur, mesh, sampling=sampling, contrast=contrast, eos_ids=eos_ids,
-                      pad_id=pad_token_id(tokenizer, eos_ids), batch_size=batch_size, bucket=bucket)
+                      pad_id=pad_token_id(tokenizer, eos_ids), batch_size=batch_size, bucket=bucket,
+                      prefill_groups=prefill_groups)
     rng = jax.random.key(seed)
     bar = Progress('sample', len(todo), 'q', enabled=progress and jax.process_index() == 0,
                    initial=sum(q.id in done for q in questions))
