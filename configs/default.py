@@ -156,10 +156,6 @@ def get_config() -> ml_collections.ConfigDict:
         batch_size=64,              # global rows per generate call
         bucket=64,                  # prompt lengths padded to multiples of this
         max_prompt_shapes=2,        # distinct padded prompt lengths (compiles) per run, planned up front
-        # prefill each batch in this many blocks of rows (batches are sorted longest first), each padded to its
-        # own longest prompt instead of the batch's: less prefill padding, one more compile per distinct set of
-        # block lengths (paper presets: 4). With more processes than blocks, one block per process. 1 = one prefill
-        prefill_groups=1,
         dtype='',                   # compute dtype; empty = expert.dtype
         # A suite instead of eval.data: preset names (gsm8k, math, svamp, asdiv, minerva_math, olympiadbench,
         # mmlu_stem) or 'paper' (all seven), each in eval/<run>/<benchmark>/, graded as the Qwen2.5-Math toolkit.

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from lightreasoner_jax.generation import SamplingConfig
+from lightreasoner_jax.generation import GenerationConfigError, SamplingConfig
 from lightreasoner_jax.pipeline import settings, stages
 from lightreasoner_jax.pipeline.config_files import load_config_file
 from lightreasoner_jax.pipeline.fingerprint import fingerprint
@@ -63,6 +63,11 @@ def test_reference_compatible_demos_sample_greedily_and_as_deepseek(name, tmp_pa
                                                         top_p=0.95)
     assert sampled.train.seed == 2 and fingerprint(sampled, 'sample') == fingerprint(
         stage_context(config, workdir, 'sample:reference_sampled')[0], 'sample')  # the seeds share one sample
+    bad = tmp_path / 'generation_config.json'
+    bad.write_text('{"do_sample": true, "num_beams": 4}')
+    config.variants.reference_sampled.contrast.generation_config = str(bad)
+    with pytest.raises(GenerationConfigError, match='num_beams=4 is not supported'):  # before any stage runs
+        check_before_stages(config, workdir)
 
 
 def test_demo_full_variants_are_the_papers_comparisons_in_both_worlds(tmp_path):

@@ -59,7 +59,7 @@ def test_blocks_of_rows_prefill_as_the_whole_batch(pair):
     np.testing.assert_array_equal(
         np.asarray(generate(model, ids, mask, rng, sampling=sampling, eos_ids=(2,), pad_id=0, row_groups=groups).tokens),
         np.asarray(generate(model, ids, mask, rng, sampling=sampling, eos_ids=(2,), pad_id=0).tokens))
-    with pytest.raises(ValueError, match=r'row_groups \(4, 4, 4\): need equal blocks of 8 rows'):
+    with pytest.raises(ValueError, match=r'row_groups \(4, 4, 4\): the 8 rows must split into 3 equal blocks'):
         prefill(model, ids, mask, 4, (4, 4, 4))
 
 
@@ -75,6 +75,13 @@ def test_the_batcher_plans_block_lengths_from_each_blocks_longest_prompt(pair):
         blocks = [[p for _, p in batch[g * 2:(g + 1) * 2]] for g in range(2)]
         assert not plan or (plan[0] == length  # sorted longest first
                             and all(max(map(len, b), default=1) <= n <= length for b, n in zip(blocks, plan)))
+    sharded = PromptBatcher(shd.make_mesh(data=8, fsdp=1, tensor=1), batch_size=16, bucket=BUCKET, pad_id=0,
+                            prefill_groups=4)
+    long_batch = [p for _, p in batches[0]] * 4
+    assert sharded.row_groups(long_batch[:12] + [[1]] * 4, 128) == ()  # 4 rows a block over 8 devices: one prefill
+    wide = PromptBatcher(shd.make_mesh(data=8, fsdp=1, tensor=1), batch_size=16, bucket=BUCKET, pad_id=0,
+                         prefill_groups=2)
+    assert wide.row_groups(long_batch[:12] + [[1]] * 4, 128)[1] < 128  # 8 rows a block: split
     with pytest.raises(ValueError, match=r'prefill_groups \(3\) must be >= 1 and split the 4 rows'):
         PromptBatcher(mesh, batch_size=4, bucket=BUCKET, pad_id=0, prefill_groups=3)
 

@@ -130,7 +130,8 @@ def prefill_in_groups(prefill_rows: Callable, prompt_ids: jax.Array, prompt_mask
     if not row_groups:
         return prefill_rows(prompt_ids, prompt_mask)
     if B % len(row_groups) or not all(1 <= length <= P for length in row_groups):
-        raise ValueError(f'row_groups {row_groups}: need equal blocks of {B} rows, each 1..{P} columns')
+        raise ValueError(f'row_groups {row_groups}: the {B} rows must split into {len(row_groups)} equal blocks '
+                         f'of 1..{P} columns each')
     R = B // len(row_groups)
     outputs, caches = [], []
     for g, length in enumerate(row_groups):

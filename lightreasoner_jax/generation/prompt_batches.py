@@ -50,6 +50,7 @@ class PromptBatcher:
     def __init__(self, mesh: jax.sharding.Mesh, *, batch_size: int, bucket: int, pad_id: int, prefill_groups: int = 1):
         self.mesh, self.batch_size, self.bucket, self.pad_id = mesh, batch_size, bucket, int(pad_id)
         self.blocks_per_process = prefill_blocks_per_process(prefill_groups, batch_size, jax.process_count())
+        self.batch_devices = shd.batch_axis_size(mesh)
         self.batch_sharding = shd.logical_sharding(mesh, ('batch', None), (batch_size, 1))
         self.rows_sharding = shd.logical_sharding(mesh, ('batch',), (batch_size,))
         self.trace_count = 0
@@ -72,12 +73,14 @@ class PromptBatcher:
                 shd.from_process_local(mask, self.batch_sharding))
 
     def row_groups(self, prompts: Sequence[Sequence[int]], length: int) -> tuple[int, ...]:
-        """The prefill's row blocks (`prefill_in_groups`) for this batch padded to `length`: () with one group;
-        else each block's longest prompt rounded up to the bucket (at most `length`), agreed by every process
-        (each measures its own blocks; the global batch holds the processes' rows in order)."""
+        """The prefill's row blocks (`prefill_in_groups`) for this batch padded to `length`: () with one group,
+        or when the batch's rows divide over the mesh's batch devices and a block's do not (one prefill); else
+        each block's longest prompt rounded up to the bucket (at most `length`), agreed by every process (each
+        measures its own blocks; the global batch holds the processes' rows in order, as `process_rows`)."""
         per_process, processes = self.blocks_per_process, jax.process_count()
-        if per_process * processes == 1:
-            return ()
+        rows_per_block, devices = self.batch_size // (per_process * processes), self.batch_devices
+        if per_process * processes == 1 or (self.batch_size % devices == 0 and rows_per_block % devices):
+            return ()  # a batch split over its devices, but blocks that are not, would be computed whole on each
         rows = self.local_batch_size // per_process
         mine = [bucket_length(max([len(p) for p in prompts[g * rows:(g + 1) * rows]] or [1]), self.bucket)
                 for g in range(per_process)]

@@ -61,7 +61,8 @@ def check_before_stages(config, workdir: Workdir) -> None:
         stage_config = stage_context(config, workdir, stage)[0]
         if name in PAIR_STAGES:
             key = ('pair', stage_config.expert.path, stage_config.amateur.path, special_token_policy(stage_config),
-                   amateur_kind(stage_config), stage_config.amateur.get('layers'))
+                   amateur_kind(stage_config), stage_config.amateur.get('layers'),
+                   stage_config.contrast.get('reference_compatible'), stage_config.contrast.get('generation_config'))
             if key not in seen:
                 seen.add(key)
                 check_amateur(stage_config)
