@@ -22,7 +22,8 @@ from lightreasoner_jax.sharding import constrain
 class KVCache(NamedTuple):
     """Fixed-size key/value cache. Slots [0, length) are written; `valid` marks non-pad slots."""
     # Keys are stored transposed, so a decode step's q.k is a plain [G, H] x [H, S] product per kv head:
-    # on XLA:CPU that ran 2-4x faster than contracting H against a [S, H] cache (benchmarks/decode_attention.py).
+    # on XLA:CPU, 1.6-3.3x faster in float32 than contracting H against an [S, H] cache, bf16 about even
+    # (benchmarks/decode_attention.py).
     keys: tuple[jax.Array, ...]    # per layer [B, K, H, S]
     values: tuple[jax.Array, ...]  # per layer [B, K, S, H]
     valid: jax.Array               # [B, S] bool
