@@ -43,13 +43,13 @@ def step_flops(batch: int, length: int, blocks: tuple[int, ...] = ()) -> float:
 
 
 def block_lengths(batch: list[int], batch_size: int, length: int, bucket: int, groups: int) -> tuple[int, ...]:
-    """PromptBatcher.row_groups on one process: each block's longest prompt in buckets, at most `length`."""
-    if groups == 1:
-        return (length,)
-    rows = batch_size // groups
-    blocks = tuple(min(length, bucket_length(max(batch[g * rows:(g + 1) * rows] or [1]), bucket))
-                   for g in range(groups))
-    return (length,) if all(n == length for n in blocks) else blocks
+    """The prefill's block lengths for one batch of prompt lengths, as the sample stage plans them
+    (`PromptBatcher.row_groups` on one device); (length,) for one prefill."""
+    from lightreasoner_jax.generation import PromptBatcher
+    from lightreasoner_jax.sharding import make_mesh
+    batcher = PromptBatcher(make_mesh(data=1, fsdp=1, tensor=1), batch_size=batch_size, bucket=bucket, pad_id=0,
+                            prefill_groups=groups)
+    return batcher.row_groups([[0] * n for n in batch], length) or (length,)
 
 
 def flop_optimal(needed: list[int], max_lengths: int) -> list[int]:
